@@ -1,0 +1,4 @@
+"""Single source of the package version."""
+
+__version__ = "0.1.0"
+__title__ = "radcoder"
