@@ -1,0 +1,159 @@
+"""ConText-style assertion: present, negated, uncertain, historical, hypothetical, family.
+
+Cues are data (resources/rules/assertion_rules.jsonl): a literal, a category and a direction.
+A FORWARD cue governs targets after it, a BACKWARD cue targets before it, BIDIRECTIONAL both.
+Scope ends at the sentence end (radcoder_sentences splits on line breaks and headers), at a
+TERMINATE cue ("but", "however", ";", ...) and after ``max_scope`` tokens when set. PSEUDO cues
+("no change", "not only", "no increase in size") are matched too and switch off any cue they overlap.
+When several cues reach a target, the closest wins; ties go to the category order
+negated > uncertain > hypothetical > historical > family.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable, Optional, Sequence
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import ensure_path
+
+from ..datafiles import iter_jsonl
+from ..errors import Warnings, warn_once
+from ..extensions import register_extensions
+from ..rules import AssertionRule, load_rules, parse_rules, rules_to_jsonl
+
+PRIORITY = {"NEGATED": 0, "UNCERTAIN": 1, "HYPOTHETICAL": 2, "HISTORICAL": 3, "FAMILY": 4, "PRESENT": 5}
+
+
+class AssertionDetector:
+    def __init__(self, nlp: Language, name: str = "radcoder_assertion", *, labels: Sequence[str] = ("FINDING",),
+                 spans_key: Optional[str] = None, max_scope: Optional[int] = None, backward_scope: int = 8,
+                 rules: Iterable[AssertionRule] = ()):
+        self.nlp = nlp
+        self.name = name
+        self.labels = tuple(labels)
+        self.spans_key = spans_key
+        self.max_scope = max_scope
+        self.backward_scope = backward_scope
+        self.rules: tuple[AssertionRule, ...] = tuple(rules)
+        self._compile()
+
+    # ----------------------------------------------------------------- rules
+    def _compile(self) -> None:
+        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self._by_key: dict[int, list[AssertionRule]] = {}
+        by_literal: dict[str, list[AssertionRule]] = {}
+        for r in self.rules:
+            by_literal.setdefault(r.literal.lower(), []).append(r)
+        for lit, rules in by_literal.items():
+            key = self.nlp.vocab.strings.add("ctx::" + lit)
+            self._by_key[key] = rules
+            self.matcher.add("ctx::" + lit, [self.nlp.make_doc(lit)])
+
+    def initialize(self, get_examples: Optional[Callable] = None, *, nlp: Optional[Language] = None,
+                   rules: Optional[Iterable[dict]] = None) -> None:
+        self.rules = load_rules("assertion") if rules is None else parse_rules("assertion", enumerate(rules, 1))
+        self._compile()
+
+    # ----------------------------------------------------------------- matching
+    def cues(self, doc: Doc) -> list[tuple[int, int, AssertionRule]]:
+        """Non-overlapping cue matches (start token, end token, rule); longest match wins."""
+        raw = []
+        for key, s, e in self.matcher(doc):
+            for r in self._by_key[key]:
+                raw.append((s, e, r))
+        raw.sort(key=lambda x: (-(x[1] - x[0]), x[0]))
+        taken = [False] * (len(doc) + 1)
+        kept = []
+        for s, e, r in raw:
+            if any(taken[s:e]):
+                # same-extent cue with a second category/direction is kept alongside
+                if not any(k[0] == s and k[1] == e for k in kept):
+                    continue
+            for i in range(s, e):
+                taken[i] = True
+            kept.append((s, e, r))
+        return [k for k in kept if k[2].direction != "PSEUDO" and k[2].category != "PSEUDO"]
+
+    def _decide(self, target_start: int, target_end: int, cues, sent_start: int, sent_end: int):
+        best = None  # (distance, priority, category, cue)
+        terminators = [(s, e) for s, e, r in cues if r.direction == "TERMINATE" or r.category == "TERMINATE"]
+        for s, e, r in cues:
+            if r.direction == "TERMINATE" or r.category == "TERMINATE":
+                continue
+            if s < sent_start or e > sent_end:
+                continue
+            if s >= target_start and e <= target_end:
+                continue  # a cue inside the target span ("no" inside a name) is not a cue for it
+            dist = None
+            if r.direction in ("FORWARD", "BIDIRECTIONAL") and e <= target_start:
+                if any(ts >= e and te <= target_start for ts, te in terminators):
+                    pass
+                else:
+                    scope = r.max_scope or self.max_scope
+                    d = target_start - e
+                    if scope is None or d <= scope:
+                        dist = d
+            if dist is None and r.direction in ("BACKWARD", "BIDIRECTIONAL") and s >= target_end:
+                if not any(ts >= target_end and te <= s for ts, te in terminators):
+                    scope = r.max_scope or self.backward_scope
+                    d = s - target_end
+                    if scope is None or d <= scope:
+                        dist = d
+            if dist is None:
+                continue
+            cand = (dist, PRIORITY.get(r.category, 9), r.category, (s, e))
+            if best is None or cand < best:
+                best = cand
+        if best is None:
+            return "present", None
+        return best[2].lower(), best[3]
+
+    def assert_spans(self, doc: Doc, spans: Iterable[Span]) -> list[str]:
+        """Assertion label for each span (also written to ``span._.assertion``)."""
+        cues = self.cues(doc)
+        out = []
+        for span in spans:
+            sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+            label, cue = self._decide(span.start, span.end, cues, sent.start, sent.end)
+            span._.assertion = label
+            span._.assertion_cue = (doc[cue[0]].idx, doc[cue[1] - 1].idx + len(doc[cue[1] - 1])) if cue else None
+            out.append(label)
+        return out
+
+    def targets(self, doc: Doc) -> list[Span]:
+        spans = doc.spans.get(self.spans_key, ()) if self.spans_key else doc.ents
+        return [s for s in spans if not self.labels or s.label_ in self.labels]
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not self.rules:
+            warn_once(Warnings.W001.format(name=self.name))
+            return doc
+        self.assert_spans(doc, self.targets(doc))
+        return doc
+
+    # ----------------------------------------------------------------- serialization
+    def to_disk(self, path, *, exclude=()) -> None:
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "assertion_rules.jsonl").write_text(rules_to_jsonl(self.rules), encoding="utf-8")
+
+    def from_disk(self, path, *, exclude=()) -> "AssertionDetector":
+        p = Path(path) / "assertion_rules.jsonl"
+        self.rules = parse_rules("assertion", iter_jsonl(p), str(p))
+        self._compile()
+        return self
+
+
+@Language.factory(
+    "radcoder_assertion",
+    assigns=["span._.assertion"],
+    default_config={"labels": ["FINDING"], "spans_key": None, "max_scope": None, "backward_scope": 8},
+)
+def make_assertion(nlp: Language, name: str, labels: list[str], spans_key: Optional[str],
+                   max_scope: Optional[int], backward_scope: int):
+    register_extensions()
+    return AssertionDetector(nlp, name, labels=labels, spans_key=spans_key, max_scope=max_scope,
+                             backward_scope=backward_scope)
