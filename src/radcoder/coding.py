@@ -1,0 +1,252 @@
+"""Coding logic behind the ``radcoder_coder`` component (pure functions over frames and entities).
+
+CPT/HCPCS: each exam frame is matched to the CPT attribute table (modality, region, contrast state,
+views or completeness, laterality, subtype); modifiers follow the code's attributes and the billing
+setting. ICD-10-CM follows the ICD-10-CM Official Guidelines, Section IV (outpatient):
+confirmed diagnoses only, never negated/uncertain/hypothetical findings, symptoms integral to a
+confirmed diagnosis dropped, normal study -> the indication, screening Z code first, history -> Z codes,
+Excludes1 pairs never together, first-listed order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Sequence
+
+from .lexicons import concepts_by_code
+from .schema import DiagnosisCode, Evidence, Flag, ProcedureLine
+
+MODALITY_EQUIV = {"MAMMO": ("MAMMO",), "DBT": ("DBT",), "CTA": ("CTA",), "MRA": ("MRA",), "PET": ("PET",),
+                  "NM": ("NM",), "DUPLEX": ("DUPLEX", "US"), "US": ("US",)}
+SCREENING_RE = re.compile(r"\b(screening|screen|annual mammogram|routine mammogram|lung cancer screening|ldct)\b", re.I)
+PET_INITIAL_RE = re.compile(r"\b(initial staging|initial treatment strategy|staging|newly diagnosed|new diagnosis)\b", re.I)
+PET_SUBSEQ_RE = re.compile(r"\b(restaging|re-staging|subsequent|treatment response|response to (?:therapy|treatment)|"
+                           r"surveillance|follow[- ]?up|post[- ]?treatment|recurrence)\b", re.I)
+REPEAT_RE = re.compile(r"\b(repeat(?:ed)? (?:exam|study|image|imaging|radiograph|film|views?)|same[- ]day repeat)\b", re.I)
+REDUCED_RE = re.compile(r"\b(incomplete (?:exam|examination|study)|exam (?:was )?terminated|discontinued|"
+                        r"could not be completed|only (?:one|1|a single) view (?:was )?obtained)\b", re.I)
+
+
+@dataclass
+class Candidate:
+    code: str
+    score: float
+    frame_index: int
+    alternatives: tuple[str, ...] = ()
+    evidence: tuple = ()
+
+
+def _match_score(c, frame: dict, text: str) -> float:
+    s = 0.0
+    if frame.get("region") is not None:
+        s += 3.0 if c.region == frame["region"] else -5.0
+    fc = frame.get("contrast")
+    if c.contrast not in (None, "na"):
+        if fc is None:
+            s += 0.5 if c.contrast == "without" else 0.0
+        else:
+            s += 2.0 if c.contrast == fc else -3.0
+    fv = frame.get("views")
+    if c.views is not None or c.views_min is not None:
+        if fv is None:
+            s += 0.2 if (c.views == 2 or c.views_min == 2) else 0.0
+        elif c.views is not None:
+            s += 2.0 if c.views == fv else -1.0 - 0.2 * abs(c.views - fv)
+        elif c.views_min is not None:
+            s += 1.5 if fv >= c.views_min else -2.0
+    fe = frame.get("extent")
+    if c.extent is not None:
+        if fe is None:
+            s += 0.5 if c.extent == "complete" else 0.0
+        else:
+            s += 2.0 if c.extent == fe else -2.0
+    lat = frame.get("laterality")
+    if c.laterality == "bilateral":
+        s += 1.0 if lat == "bilateral" else -1.0
+    sub = (c.subtype or "")
+    screening = bool(SCREENING_RE.search(text))
+    if "screening" in sub:
+        s += 1.5 if screening else -1.5
+    if "diagnostic" in sub:
+        s += -1.5 if screening else 1.0
+    if frame.get("guidance") and c.guidance:
+        s += 1.5 if c.guidance == frame["guidance"] else -1.0
+    if c.addon:
+        s -= 4.0
+    return s
+
+
+def select_cpt(frames: Sequence[dict], table, text: str) -> list[Candidate]:
+    out = []
+    for i, fr in enumerate(frames):
+        mods = MODALITY_EQUIV.get(fr["modality"], (fr["modality"],))
+        cands = [c for c in table if c.modality in mods]
+        if fr.get("procedure"):
+            cands = [c for c in table if c.modality == "IR"]
+            cands = [c for c in cands if fr["procedure"] in (c.family or "") or fr["procedure"] in (c.notes or "").lower()
+                     or fr["procedure"] in c.short.lower()] or []
+        if not cands:
+            continue
+        scored = sorted(((_match_score(c, fr, text), c.code) for c in cands), key=lambda x: (-x[0], x[1]))
+        best_score, best = scored[0]
+        if fr.get("region") is None and best_score < 1.0:
+            continue
+        fam = table.get(best).family
+        alts = tuple(code for sc, code in scored[1:4] if table.get(code).family == fam and sc >= best_score - 1.5)
+        margin = best_score - (scored[1][0] if len(scored) > 1 else best_score - 5)
+        conf = max(0.05, min(0.99, 0.5 + 0.1 * margin))
+        out.append(Candidate(best, conf, i, alts, tuple(tuple(e) for e in fr.get("evidence", ()))))
+    return out
+
+
+def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[str]) -> list[list[str]]:
+    """Modifier lists, one per claim line (two lines for RT+LT bilateral imaging)."""
+    allowed = set(allowed)
+    base: list[str] = []
+    if setting == "professional" and code.pctc == 1:
+        base.append("26")
+    elif setting == "technical" and code.pctc == 1:
+        base.append("TC")
+    if code.modality == "PET":
+        if PET_SUBSEQ_RE.search(text):
+            base.append("PS")
+        elif PET_INITIAL_RE.search(text):
+            base.append("PI")
+    if REDUCED_RE.search(text):
+        base.append("52")
+    if REPEAT_RE.search(text):
+        base.append("76")
+    lines: list[list[str]] = []
+    lat = frame.get("laterality")
+    if code.laterality == "unilateral" and lat in ("left", "right", "bilateral"):
+        if lat == "bilateral":
+            if code.bilateral_indicator == 1 and "50" in allowed:
+                lines = [base + ["50"]]
+            else:
+                lines = [base + ["RT"], base + ["LT"]]
+        else:
+            lines = [base + (["LT"] if lat == "left" else ["RT"])]
+    else:
+        lines = [base]
+    return [[m for m in ln if m in allowed] for ln in lines]
+
+
+# ---------------------------------------------------------------------------------------------- ICD-10-CM
+@dataclass
+class FindingMention:
+    code: Optional[str]
+    assertion: str
+    section: Optional[str]
+    start: int
+    end: int
+    text: str
+    concept: Optional[str] = None
+
+
+@dataclass
+class IcdDecision:
+    code: str
+    reason: str
+    evidence: list = field(default_factory=list)
+    score: float = 1.0
+
+
+def _concept(code: str):
+    return concepts_by_code().get(code)
+
+
+SECTION_RANK = {"impression": 0, "findings": 1, "exam": 2, "technique": 3, "comparison": 4, "indication": 5, "other": 6, None: 7}
+
+
+def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screening: bool = False) -> list[IcdDecision]:
+    """Apply the outpatient guidelines to the asserted findings of one report; returns ordered codes."""
+    by_code: dict[str, IcdDecision] = {}
+    order: list[tuple] = []
+
+    def add(code: str, reason: str, m: FindingMention, rank_key: tuple):
+        if not code:
+            return
+        if icd is not None and not icd.is_billable(code):
+            return
+        if code not in by_code:
+            by_code[code] = IcdDecision(code, reason)
+            order.append((rank_key, code))
+        by_code[code].evidence.append((m.start, m.end, m.text))
+
+    confirmed = [m for m in mentions if m.code and m.assertion == "present" and m.section != "indication"]
+    indication = [m for m in mentions if m.code and m.assertion == "present" and m.section == "indication"]
+    confirmed_kinds = {}
+    for m in confirmed + indication:
+        c = _concept(m.code)
+        confirmed_kinds[m.code] = c.kind if c else "finding"
+    diagnoses = [m for m in confirmed if confirmed_kinds.get(m.code) not in ("status", "history")]
+    integral = set()
+    systems = set()
+    for m in diagnoses + [m for m in indication if confirmed_kinds.get(m.code) == "diagnosis"]:
+        c = _concept(m.code)
+        if c:
+            integral.update(c.integral_symptoms)
+            if c.kind == "diagnosis":
+                systems.add(c.body_system)
+    if screening:
+        for m in indication + confirmed:
+            c = _concept(m.code)
+            if c and c.kind == "screening":
+                add(m.code, "screening encounter", m, (0, 0, m.start))
+    for m in indication:
+        c = _concept(m.code)
+        kind = c.kind if c else "finding"
+        if kind in ("screening",):
+            add(m.code, "reason for exam", m, (0, 1, m.start))
+            continue
+        if kind in ("diagnosis",):
+            add(m.code, "known diagnosis (indication)", m, (1, 0, m.start))
+            continue
+        if kind in ("status", "history"):
+            add(m.code, "status", m, (4, 0, m.start))
+            continue
+        if m.code in integral:
+            continue
+        if c and c.body_system in systems and kind in ("symptom", "sign"):
+            continue  # explained by a confirmed diagnosis of the same body system
+        add(m.code, "sign/symptom/reason for exam", m, (2, 0, m.start))
+    for m in confirmed:
+        c = _concept(m.code)
+        kind = c.kind if c else "finding"
+        if m.code in integral and kind in ("symptom", "sign"):
+            continue
+        rank = (1, SECTION_RANK.get(m.section, 7), m.start) if kind == "diagnosis" else \
+               (3, SECTION_RANK.get(m.section, 7), m.start) if kind not in ("status", "history") else (4, 0, m.start)
+        add(m.code, "confirmed finding" if kind != "status" else "status", m, rank)
+    for m in mentions:
+        if m.assertion == "historical" and m.code:
+            c = _concept(m.code)
+            if c and c.history_code:
+                add(c.history_code, "history of", m, (5, 0, m.start))
+        elif m.assertion == "family" and m.code:
+            c = _concept(m.code)
+            if c and c.family_code:
+                add(c.family_code, "family history", m, (6, 0, m.start))
+    codes = [c for _, c in sorted(order)]
+    # Excludes1: keep the earlier (higher-ranked) code
+    if icd is not None:
+        kept: list[str] = []
+        for c in codes:
+            if any(icd.excludes1_conflict(c, k) for k in kept):
+                continue
+            kept.append(c)
+        codes = kept
+    return [by_code[c] for c in codes]
+
+
+def make_flag(code: str, message: str, evidence=()) -> Flag:
+    return Flag(code, message, tuple(Evidence(s, e, t) for s, e, t in evidence))
+
+
+def ev(doc_text: str, pairs) -> tuple[Evidence, ...]:
+    return tuple(Evidence(s, e, doc_text[s:e]) for s, e in pairs)
+
+
+__all__ = ["select_cpt", "modifiers_for", "code_icd10", "FindingMention", "IcdDecision", "make_flag", "ev",
+           "ProcedureLine", "DiagnosisCode"]

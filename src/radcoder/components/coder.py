@@ -1,0 +1,214 @@
+"""The ``radcoder_coder`` component: frames + asserted findings -> CPT/HCPCS lines, ICD-10-CM codes,
+documentation-gap flags and a routing decision, stored as ``doc._.coding`` (a schema.ReportResult
+with an empty id; ``radcoder.to_record(doc, id)`` fills the id)."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from ..about import __version__
+from ..coding import FindingMention, code_icd10, modifiers_for, select_cpt, SCREENING_RE
+from ..extensions import CODING, FRAMES, GAPS, SECTIONS_KEY, register_extensions, section_at
+from ..lexicons import region_index
+from ..schema import DiagnosisCode, Entity, Evidence, Flag, ProcedureLine, ReportResult
+
+US_COMPLETE_ELEMENTS = {
+    "abdomen": ("liver", "gallbladder", "common bile duct|cbd|bile duct", "pancreas", "spleen", "kidney",
+                "inferior vena cava|ivc", "aorta"),
+    "retroperitoneum": ("kidney|right kidney", "left kidney|kidneys|bilateral kidneys", "bladder|aorta|ivc"),
+    "pelvis": ("uterus|prostate", "ovar|adnexa|seminal", "bladder"),
+}
+IMAGE_DOC_RE = re.compile(r"\b(images? (?:were |was )?(?:saved|stored|archived|recorded|retained|obtained and stored)|"
+                          r"permanent (?:image|record|recording)|hard ?copy|documented in pacs|saved to pacs)\b", re.I)
+NEEDLE_RE = re.compile(r"\b(needle (?:tip |was )?(?:visualized|seen|observed)|real[- ]time visualization|"
+                       r"under direct (?:ultrasound )?visualization|visualized entering|patent)\b", re.I)
+
+
+def _model_name(nlp) -> str:
+    name = nlp.meta.get("name") or "radcoder_default"
+    return f"radcoder-{nlp.lang} {nlp.meta.get('version') or __version__}" if name in ("pipeline", "") else \
+        f"{name} {nlp.meta.get('version') or __version__}"
+
+
+class Coder:
+    def __init__(self, nlp: Language, name: str = "radcoder_coder", *, bilateral_convention: str = "rt_lt",
+                 auto_code_threshold_cpt: float = 0.7, auto_code_threshold_icd: float = 0.7,
+                 default_setting: str = "global"):
+        self.nlp = nlp
+        self.name = name
+        self.bilateral_convention = bilateral_convention
+        self.thresholds = {"cpt": auto_code_threshold_cpt, "icd10cm": auto_code_threshold_icd}
+        self.default_setting = default_setting
+        self._tables = None
+        self.ranker = None  # set by ranking when a trained ranker is shipped
+
+    @property
+    def tables(self):
+        if self._tables is None:
+            from ..codesets.icd10cm import load_icd10cm
+            from ..codesets.procedures import load_cpt, load_hcpcs, load_ncci
+            self._tables = (load_cpt(), load_hcpcs(), load_ncci(), load_icd10cm())
+        return self._tables
+
+    # ------------------------------------------------------------------ helpers
+    def _mentions(self, doc: Doc) -> list[FindingMention]:
+        out = []
+        for e in doc.ents:
+            if e.label_ != "FINDING":
+                continue
+            out.append(FindingMention(e._.icd10cm, e._.assertion or "present", section_at(doc, e.start_char),
+                                      e.start_char, e.end_char, e.text, e._.concept))
+        return out
+
+    def _cpt_lines(self, doc: Doc, frames, setting: str):
+        cpt, _hcpcs, _ncci, _icd = self.tables
+        text = doc.text
+        lines: list[ProcedureLine] = []
+        for cand in select_cpt(frames, cpt, text):
+            code = cpt.get(cand.code)
+            fr = frames[cand.frame_index]
+            allowed = cpt.allowed_modifiers(code.code)
+            evid = tuple(Evidence(s, e, text[s:e]) for s, e in cand.evidence)
+            for mods in modifiers_for(code, fr, setting, text, allowed):
+                lines.append(ProcedureLine(code.code, tuple(mods), 1, cand.score, evid, code.description,
+                                           cand.alternatives))
+        return lines
+
+    def _hcpcs_lines(self, doc: Doc, cpt_lines, setting: str):
+        _cpt, hcpcs, _ncci, _icd = self.tables
+        out = []
+        codes = {ln.code for ln in cpt_lines}
+        if setting == "professional":
+            return out
+        text = doc.text.lower()
+        if codes & {"77061", "77062"} and "G0279" in hcpcs:
+            pass
+        if codes & {"77065", "77066"} and ("tomosynthesis" in text or "dbt" in text) and "G0279" in hcpcs:
+            out.append(ProcedureLine("G0279", (), 1, 0.8, (), hcpcs.get("G0279").short))
+        if codes & {"78811", "78812", "78813", "78814", "78815", "78816"} and re.search(r"\b(fdg|f-18|fluorodeoxyglucose)\b", text) \
+                and "A9552" in hcpcs:
+            out.append(ProcedureLine("A9552", (), 1, 0.85, (), hcpcs.get("A9552").short))
+        return out
+
+    def _flags(self, doc: Doc, frames, cpt_lines, icd_codes) -> list[Flag]:
+        cpt, _hcpcs, ncci, _icd = self.tables
+        text = doc.text
+        flags: list[Flag] = []
+        seen = set()
+
+        def add(code, msg, evid=()):
+            if code in seen:
+                return
+            seen.add(code)
+            flags.append(Flag(code, msg, tuple(Evidence(s, e, text[s:e]) for s, e in evid)))
+        sections = {s.label_ for s in doc.spans.get(SECTIONS_KEY, ())}
+        ind_text = " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ()) if s.label_ == "indication")
+        has_ind = "indication" in sections and len(re.sub(r"^[A-Za-z /]+:", "", ind_text).strip()) > 2
+        if not has_ind:
+            add("missing_indication", "No clinical indication is documented; query the ordering provider for the "
+                "reason for the exam.")
+        for fr in frames:
+            evid = [tuple(x) for x in fr.get("evidence", ())]
+            reg = region_index().get((fr.get("region") or "").replace("_", " "))
+            paired = bool(reg and reg.paired) or (fr.get("region") or "") in {
+                "knee", "hip", "shoulder", "elbow", "wrist", "hand", "ankle", "foot", "breast", "femur", "humerus",
+                "forearm", "tibia_fibula", "finger", "toe", "clavicle", "scapula", "upper_extremity",
+                "lower_extremity", "upper_extremity_joint", "lower_extremity_joint", "lower_extremity_veins",
+                "lower_extremity_arteries", "upper_extremity_veins"}
+            if paired and fr.get("laterality") is None and fr["modality"] not in ("MAMMO", "DBT"):
+                add("missing_laterality", f"The {fr.get('region')} exam does not state left, right or bilateral; "
+                    "query the radiologist before assigning RT/LT/50.", evid)
+            if fr["modality"] in ("CT", "CTA", "MR", "MRA") and fr.get("contrast") is None:
+                add("contrast_unclear", "The report does not say whether contrast was given; the CPT code depends "
+                    "on it (without / with / without and with).", evid)
+            tc, bc = fr.get("title_contrast"), fr.get("body_contrast")
+            if tc and bc and tc != bc:
+                add("header_body_discrepancy", f"Exam title says contrast '{tc}' but the report body documents "
+                    f"'{bc}'; coded from the body.", evid)
+            if fr["modality"] == "XR" and fr.get("views") is None:
+                add("views_missing", "The number of views is not documented; the radiograph code depends on it.", evid)
+            if fr["modality"] == "IR" and fr.get("guidance"):
+                if not IMAGE_DOC_RE.search(text):
+                    add("incomplete_guidance_documentation", "Imaging guidance is described without a statement "
+                        "that permanent images were recorded; query before billing guidance.", evid)
+            if fr["modality"] == "US" and fr.get("extent") == "complete" and fr.get("region") in US_COMPLETE_ELEMENTS:
+                findings_text = " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ())
+                                         if s.label_ in ("findings", "impression")).lower()
+                missing = [el for el in US_COMPLETE_ELEMENTS[fr["region"]]
+                           if not re.search(r"\b(" + el + r")", findings_text)]
+                if missing:
+                    add("ultrasound_completeness_unsupported", "The exam is titled complete but the findings do not "
+                        f"document every required element (missing: {', '.join(m.split('|')[0] for m in missing)}).",
+                        evid)
+        codes = [ln.code for ln in cpt_lines]
+        for i, a in enumerate(codes):
+            for b in codes[i + 1:]:
+                edit = ncci.conflict(a, b) if a != b else None
+                if edit is not None:
+                    add("ncci_conflict", f"NCCI edit: {a} and {b} are not billed together"
+                        + (" without a distinct-service modifier." if str(getattr(edit, 'modifier_indicator', '1')) == "1"
+                           else "."))
+        units: dict[str, int] = {}
+        for ln in cpt_lines:
+            units[ln.code] = units.get(ln.code, 0) + ln.units
+        for c, u in units.items():
+            mue = getattr(cpt.get(c), "mue", None)
+            if mue and u > mue:
+                add("mue_exceeded", f"{c}: {u} units exceed the MUE of {mue} per day.")
+        if cpt_lines and not icd_codes:
+            add("medical_necessity_unsupported", "No billable diagnosis supports the procedure; query for the "
+                "indication or a confirmed finding.")
+        return flags
+
+    # ------------------------------------------------------------------ main
+    def code(self, doc: Doc) -> ReportResult:
+        cpt, hcpcs, _ncci, icd = self.tables
+        frames = list(doc._.get(FRAMES) or ())
+        setting = doc._.setting or self.default_setting
+        cpt_lines = self._cpt_lines(doc, frames, setting)
+        hcpcs_lines = self._hcpcs_lines(doc, cpt_lines, setting)
+        mentions = self._mentions(doc)
+        screening = bool(SCREENING_RE.search(doc.text))
+        decisions = code_icd10(mentions, doc.text, icd=icd, screening=screening)
+        if self.ranker is not None:
+            decisions = self.ranker.rescore(doc, mentions, decisions)
+        icd_codes = tuple(
+            DiagnosisCode(d.code, i + 1, d.score, tuple(Evidence(s, e, t) for s, e, t in d.evidence),
+                          icd.description(d.code) if icd.is_valid(d.code) else "", d.reason)
+            for i, d in enumerate(decisions))
+        flags = self._flags(doc, frames, cpt_lines, icd_codes)
+        entities = tuple(
+            Entity(e.start_char, e.end_char, e.label_, e.text,
+                   (e._.assertion or "present") if e.label_ == "FINDING" else None,
+                   section_at(doc, e.start_char), e._.icd10cm if e.label_ == "FINDING" else None)
+            for e in doc.ents)
+        scores = [ln.score for ln in cpt_lines] + [c.score for c in icd_codes]
+        auto = bool(scores) and all(ln.score >= self.thresholds["cpt"] for ln in cpt_lines) and \
+            all(c.score >= self.thresholds["icd10cm"] for c in icd_codes) and not flags
+        return ReportResult(
+            id="", model=_model_name(self.nlp), cpt=tuple(cpt_lines), hcpcs=tuple(hcpcs_lines), icd10cm=icd_codes,
+            entities=entities, flags=tuple(flags), frames=tuple({k: v for k, v in f.items()} for f in frames),
+            route="auto" if auto else "review",
+            codesets={"icd10cm": icd.release, "cpt": getattr(cpt, "version", ""), "hcpcs": getattr(hcpcs, "version", "")})
+
+    def __call__(self, doc: Doc) -> Doc:
+        result = self.code(doc)
+        doc._.set(CODING, result)
+        doc._.set(GAPS, result.flags)
+        return doc
+
+
+@Language.factory(
+    "radcoder_coder", assigns=["doc._.coding", "doc._.gaps"],
+    default_config={"bilateral_convention": "rt_lt", "auto_code_threshold_cpt": 0.7,
+                    "auto_code_threshold_icd": 0.7, "default_setting": "global"})
+def make_coder(nlp: Language, name: str, bilateral_convention: str, auto_code_threshold_cpt: float,
+               auto_code_threshold_icd: float, default_setting: str):
+    register_extensions()
+    return Coder(nlp, name, bilateral_convention=bilateral_convention,
+                 auto_code_threshold_cpt=auto_code_threshold_cpt, auto_code_threshold_icd=auto_code_threshold_icd,
+                 default_setting=default_setting)

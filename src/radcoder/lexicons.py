@@ -1,0 +1,165 @@
+"""Term lexicons (data files under resources/lexicons and resources/codesets/regions.jsonl).
+
+- term files map a surface form to a normalized value (modality, contrast state, views, guidance,
+  procedure, laterality);
+- ``findings.jsonl`` maps findings and diagnoses (with synonyms) to ICD-10-CM codes;
+- ``regions.jsonl`` maps anatomy words to the body-region ids of the CPT attribute table.
+
+Everything is loaded once, immutable, in a deterministic order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Mapping, Optional
+
+from .datafiles import iter_jsonl, resource_path
+
+TERM_FILES = {
+    "MODALITY": "modality_terms.jsonl",
+    "CONTRAST": "contrast_terms.jsonl",
+    "VIEWS": "view_terms.jsonl",
+    "GUIDANCE": "guidance_terms.jsonl",
+    "PROCEDURE": "procedure_terms.jsonl",
+    "LATERALITY": "laterality_terms.jsonl",
+}
+
+_WS = re.compile(r"\s+")
+
+
+def norm(text: str) -> str:
+    """Lower-case, collapse whitespace, strip surrounding punctuation."""
+    return _WS.sub(" ", text.lower()).strip(" .,:;")
+
+
+@dataclass(frozen=True)
+class Concept:
+    id: str
+    term: str
+    icd10cm: Optional[str]
+    synonyms: tuple[str, ...] = ()
+    laterality: Optional[Mapping[str, str]] = None
+    acuity: Optional[Mapping[str, str]] = None
+    kind: str = "finding"
+    body_system: str = ""
+    integral_symptoms: tuple[str, ...] = ()
+    history_code: Optional[str] = None
+    family_code: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Region:
+    region: str
+    synonyms: tuple[str, ...]
+    parent: Optional[str]
+    paired: bool
+
+
+@lru_cache(maxsize=None)
+def term_maps() -> Mapping[str, Mapping[str, str]]:
+    """label -> {normalized surface form: value}."""
+    out = {}
+    for label, fname in TERM_FILES.items():
+        m = {}
+        for _, row in iter_jsonl(resource_path("lexicons", fname)):
+            m.setdefault(norm(row["literal"]), row["value"])
+        out[label] = MappingProxyType(m)
+    return MappingProxyType(out)
+
+
+def _freeze(d):
+    return MappingProxyType(dict(d)) if d else None
+
+
+@lru_cache(maxsize=None)
+def findings() -> tuple[Concept, ...]:
+    try:
+        path = resource_path("lexicons", "findings.jsonl")
+    except Exception:
+        return ()
+    out = []
+    for _, r in iter_jsonl(path):
+        out.append(Concept(
+            id=r["id"], term=r["term"], icd10cm=r.get("icd10cm"), synonyms=tuple(r.get("synonyms") or ()),
+            laterality=_freeze(r.get("laterality")), acuity=_freeze(r.get("acuity")),
+            kind=r.get("kind") or "finding", body_system=r.get("body_system") or "",
+            integral_symptoms=tuple(r.get("integral_symptoms") or ()), history_code=r.get("history_code"),
+            family_code=r.get("family_code")))
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def finding_index() -> Mapping[str, Concept]:
+    idx: dict[str, Concept] = {}
+    for c in findings():
+        for s in (c.term, *c.synonyms):
+            idx.setdefault(norm(s), c)
+    return MappingProxyType(idx)
+
+
+@lru_cache(maxsize=None)
+def concepts_by_code() -> Mapping[str, Concept]:
+    idx: dict[str, Concept] = {}
+    for c in findings():
+        for code in (c.icd10cm, *(c.laterality or {}).values(), *(c.acuity or {}).values()):
+            if code:
+                idx.setdefault(code, c)
+    return MappingProxyType(idx)
+
+
+@lru_cache(maxsize=None)
+def regions() -> tuple[Region, ...]:
+    try:
+        path = resource_path("codesets", "regions.jsonl")
+    except Exception:
+        return ()
+    return tuple(Region(r["region"], tuple(r.get("synonyms") or ()), r.get("parent"), bool(r.get("paired")))
+                 for _, r in iter_jsonl(path))
+
+
+@lru_cache(maxsize=None)
+def region_index() -> Mapping[str, Region]:
+    idx: dict[str, Region] = {}
+    for r in regions():
+        for s in (r.region.replace("_", " "), *r.synonyms):
+            idx.setdefault(norm(s), r)
+    return MappingProxyType(idx)
+
+
+def entity_patterns() -> list[dict]:
+    """spaCy EntityRuler patterns for every lexicon (phrase patterns, matched on LOWER)."""
+    pats: list[dict] = []
+    seen = set()
+
+    def add(label: str, text: str, pid: str) -> None:
+        key = (label, norm(text))
+        if not key[1] or key in seen:
+            return
+        seen.add(key)
+        pats.append({"label": label, "pattern": text.lower(), "id": pid})
+
+    for label, m in term_maps().items():
+        for surface, value in m.items():
+            if label == "LATERALITY" and len(surface) == 1:
+                continue  # single letters only through token patterns below
+            add(label, surface, f"{label.lower()}:{value}")
+    for r in regions():
+        for s in (r.region.replace("_", " "), *r.synonyms):
+            add("ANATOMY", s, f"region:{r.region}")
+    for c in findings():
+        for s in (c.term, *c.synonyms):
+            add("FINDING", s, f"finding:{c.id}")
+    # token patterns
+    pats.append({"label": "MODALITY", "pattern": [{"ORTH": "US"}], "id": "modality:US"})
+    num = {"LOWER": {"IN": ["1", "2", "3", "4", "5", "6", "one", "two", "three", "four", "five", "six", "single"]}}
+    pats.append({"label": "VIEWS", "pattern": [num, {"LOWER": {"IN": ["view", "views", "v", "vw", "vws"]}}],
+                 "id": "views:n"})
+    pats.append({"label": "VIEWS", "pattern": [{"LOWER": {"IN": ["2v", "3v", "4v", "1v"]}}], "id": "views:n"})
+    pats.append({"label": "FINDING", "pattern": [{"LOWER": "grade"},
+                                                 {"LOWER": {"IN": ["1", "2", "3", "4", "5", "i", "ii", "iii", "iv", "v"]}},
+                                                 {"LOWER": {"IN": ["reflux", "vur", "vesicoureteral"]}},
+                                                 {"LOWER": "reflux", "OP": "?"}], "id": "finding:vesicoureteral_reflux"})
+    return pats
