@@ -38,7 +38,8 @@ def _infixes():
         LIST_ELLIPSES + LIST_ICONS + [
             r"(?<=[0-9])[+\-\*^](?=[0-9-])",
             r"(?<=[{al}{q}])\.(?=[{au}{q}])".format(al=ALPHA_LOWER, au=ALPHA_UPPER, q=CONCAT_QUOTES),
-            r"(?<=[{a}]),(?=[{a}])".format(a=ALPHA),
+            r"(?<=[{a}]),(?=[{a}0-9])".format(a=ALPHA),
+            r"(?<=[0-9]),(?=[{a}])".format(a=ALPHA),
             # hyphens between letters are NOT split (x-ray, T2-weighted, CT-guided)
             r"(?<=[{a}0-9])[:<>=](?=[{a}0-9])".format(a=ALPHA),
             r"(?<=[0-9])(?:x|X|×)(?=[0-9.])",          # 3.2x1.5
@@ -52,12 +53,12 @@ def _infixes():
 def build_tokenizer(nlp) -> Tokenizer:
     defaults = nlp.Defaults
     prefixes = list(defaults.prefixes)
-    suffixes = list(defaults.suffixes) + [r"(?<=[0-9])(?:cm|mm|ml|mL|cc)$", r":$", r"(?<=[0-9][A-Za-z])\.$"]
+    suffixes = list(defaults.suffixes) + [r"(?<=[0-9])(?:cm|mm|ml|mL|cc)$", r":$", r"(?<=[0-9][A-Za-z])\.$", r"(?<=^[A-Z])\.$", r"(?<=[A-Za-z])-$"]
     infix_re = compile_infix_regex(_infixes())
     rules = dict(defaults.tokenizer_exceptions)
     # the default exceptions split some forms we want whole, or keep others whole that we want split
     for k in list(rules):
-        if "/" in k or k[:1] in ":;=":
+        if "/" in k or k[:1] in ":;=" or re.fullmatch(r"[A-Za-z]\.", k):
             rules.pop(k)
     return Tokenizer(
         nlp.vocab,
