@@ -232,6 +232,8 @@ def run_batch(input_path, out_path, *, model: Optional[str] = None, n_process: i
               encoding: str = "utf-8", max_chars: int = DEFAULT_MAX_CHARS, chunk_size: int = CHUNK) -> dict:
     """Code every report of ``input_path`` into ``out_path`` (JSONL). Returns counts."""
     out_path = Path(out_path)
+    if not Path(input_path).exists():
+        raise RadcoderError(Errors.E402.format(path=input_path))
     done: set[str] = set()
     if resume and out_path.exists():
         with open(out_path, encoding="utf-8") as f:

@@ -84,6 +84,90 @@ def batch_cmd(input: Path = typer.Argument(..., help=".jsonl, .csv, .parquet or 
     typer.echo(f"{counts['written']} coded, {counts['errors']} errors, {counts['skipped']} skipped (resume) -> {out}")
 
 
+@app.command("evaluate")
+def evaluate_cmd(model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: shipped model)."),
+                 dataset: list[str] = typer.Option(["authored", "cmc2007", "openi"], "--dataset",
+                                                   help="authored | cmc2007 | openi | path to a gold JSONL"),
+                 out: Path = typer.Option(Path("evaluation/radcoder_default"), "--out", help="Output folder."),
+                 baselines: bool = typer.Option(True, help="Run negspacy/medspaCy assertion baselines."),
+                 n_boot: int = typer.Option(500, help="Bootstrap resamples for confidence intervals.")):
+    """Score MODEL on the test split of each DATASET; write metrics.json, CSVs, errors.jsonl, report.html."""
+    from .evaluation.harness import evaluate
+    res = evaluate(model, dataset, out, baselines=baselines, n_boot=n_boot)
+    for name, r in res.items():
+        if "skipped" in r:
+            typer.echo(f"{name}: skipped ({r['skipped']})")
+            continue
+        typer.echo(f"{name}: NER exact F1 {r['ner_exact']['micro']['f']:.3f}"
+                   + (f", assertion acc {r['assertion']['radcoder']['accuracy']:.3f}" if "assertion" in r else "")
+                   + (f", ICD-10-CM F1 {r['icd10cm']['micro']['f']:.3f}" if "icd10cm" in r else ""))
+
+
+@app.command("train")
+def train_cmd(out: Path = typer.Option(Path("models/radcoder_default"), "--out", help="Where to save the pipeline."),
+              config: Path = typer.Option(Path("training/configs/ner.cfg"), "--config", help="spaCy NER config."),
+              work_dir: Path = typer.Option(Path("training/output"), "--work-dir", help="Intermediate outputs."),
+              max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Override training.max_steps.")):
+    """Rebuild the default model from corpus/: corpus files, NER, ranker, packaged pipeline."""
+    from .training import train_all
+    ov = {"training.max_steps": max_steps} if max_steps else None
+    path = train_all(out, work_dir=work_dir, config=config, overrides=ov)
+    typer.echo(f"Saved pipeline to {path}")
+
+
+@corpus_app.command("validate")
+def corpus_validate_cmd(root: Optional[Path] = typer.Option(None, "--root", help="Corpus folder (default corpus/).")):
+    """Check every annotated report (offsets, labels, codes, modifiers, guideline rules)."""
+    from .corpus import load_authored, load_standoff, validate_corpus
+    recs = load_authored(root) + load_standoff("cmc2007", root) + load_standoff("openi", root)
+    probs = validate_corpus(recs)
+    for p in probs:
+        typer.echo(p)
+    typer.echo(f"{len(recs)} reports, {len(probs)} problems")
+    raise typer.Exit(1 if probs else 0)
+
+
+@corpus_app.command("stats")
+def corpus_stats_cmd(root: Optional[Path] = typer.Option(None, "--root"),
+                     out: Optional[Path] = typer.Option(None, "--out", help="Write the statistics as JSON.")):
+    """Label counts, assertion distribution, modalities, hard-case tags, codes, documents per split."""
+    from .corpus import corpus_stats, load_authored, load_standoff
+    recs = load_authored(root) + load_standoff("cmc2007", root) + load_standoff("openi", root)
+    st = corpus_stats(recs)
+    text = json.dumps(st, indent=1, sort_keys=True)
+    if out:
+        out.write_text(text)
+    typer.echo(text)
+
+
+@benchmark_app.command("cmc2007")
+def benchmark_cmc_cmd(train: Path = typer.Option(..., "--train", help="CMC 2007 XML to train on."),
+                      test: Path = typer.Option(..., "--test", help="CMC 2007 XML to predict."),
+                      out: Path = typer.Option(..., "--out", help="Output folder."),
+                      model: Optional[Path] = typer.Option(None, "--model"),
+                      icd9_map: Optional[Path] = typer.Option(None, "--icd9-map", help="icd9_to_icd10cm.tsv")):
+    """Train the ICD-10-CM ranking on TRAIN, predict TEST; write predictions.jsonl and metrics.json."""
+    from .benchmarks.cmc2007 import run_benchmark
+    try:
+        m = run_benchmark(train, test, out, model=model, map_path=icd9_map)
+    except RadcoderError as e:
+        _fail(e)
+    if "icd10cm" in m:
+        typer.echo(f"micro-F1 {m['icd10cm']['micro_f1']:.4f}  macro-F1 {m['icd10cm']['macro_f1']:.4f}")
+    typer.echo(f"Wrote {out}/predictions.jsonl and {out}/metrics.json")
+
+
+@benchmark_app.command("cmc2007-cv")
+def benchmark_cmc_cv_cmd(data: Path = typer.Option(..., "--data", help="CMC 2007 developer XML."),
+                         out: Path = typer.Option(Path("evaluation/radcoder_default/cmc2007_cv"), "--out"),
+                         folds: int = typer.Option(5, "--folds"), model: Optional[Path] = typer.Option(None, "--model")):
+    """k-fold cross-validation of the CMC coder and its baselines on the developer split."""
+    from .benchmarks.cmc2007 import cross_validate
+    r = cross_validate(data, out, folds=folds, model=model)
+    for name, v in r["results"].items():
+        typer.echo(f"{name}: micro-F1 {v['micro_f1']:.4f} macro-F1 {v['macro_f1']:.4f}")
+
+
 def main():  # console-script entry point
     app()
 

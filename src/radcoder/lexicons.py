@@ -28,6 +28,9 @@ TERM_FILES = {
 }
 
 _WS = re.compile(r"\s+")
+# region synonyms that are not body parts in running text
+NON_ANATOMY = frozenset({"axial", "any", "appendicular", "peripheral", "central", "total", "body", "complete",
+                         "limited", "skeleton", "bone", "bones", "joint", "joints", "extremity", "soft tissue"})
 
 
 def norm(text: str) -> str:
@@ -148,6 +151,9 @@ def entity_patterns() -> list[dict]:
             add(label, surface, f"{label.lower()}:{value}")
     for r in regions():
         for s in (r.region.replace("_", " "), *r.synonyms):
+            # guideline: "abdomen and pelvis" is two ANATOMY spans; frames recombine them
+            if " and " in s or "," in s or norm(s) in NON_ANATOMY:
+                continue
             add("ANATOMY", s, f"region:{r.region}")
     for c in findings():
         for s in (c.term, *c.synonyms):

@@ -10,18 +10,24 @@ in the data files of the ``simple-icd-10-cm`` package:
 * ``icd10c-tabular-April-1-2026.xml`` -- the CMS tabular list (descriptions,
   inclusion terms, Excludes1 notes, 7th-character definitions).
 
-We never *import* ``simple_icd_10_cm`` (≈2 s and ≈175 MB); we only read its two
-data files and build our own index once, streaming the XML with
-``xml.etree.ElementTree.iterparse`` and keeping only what the coder needs.
-Measured on the 2-core dev box: cold ``import`` + :func:`load_icd10cm` ≈ 0.7 s and
-≈ 50 MB peak RSS (see ``benchmarks/bench_codesets.py`` and
-``benchmarks/results/codesets.json``), well inside the 1.5 s / 250 MB budget, so no
-prebuilt index is shipped: the index can never drift from the installed package.
+We never *import* ``simple_icd_10_cm`` (its ``__init__`` builds a full tree: ≈2.4 s
+and ≈190 MB peak RSS in a fresh process here); we only read its two data files and
+build our own index once, streaming the XML with ``xml.etree.ElementTree.iterparse``
+and keeping only what the coder needs (descriptions, inclusion terms, Excludes1
+notes, 7th-character tables; no Excludes2/code-first/use-additional notes).
+Measured on the 2-core dev box (``benchmarks/bench_codesets.py``,
+``benchmarks/results/codesets.json``): a fresh interpreter that imports this module
+and calls :func:`load_icd10cm` takes ≈0.65-0.75 s and ≈60-65 MB peak RSS when the
+``radcoder`` package ``__init__`` is bypassed; lookups take ≈1-5 µs. That is inside
+the 1.5 s / 250 MB budget, so no prebuilt index is shipped and the index can never
+drift from the installed package's files. NOTE: ``radcoder/__init__`` currently
+imports spaCy (≈0.7-1.2 s, ≈95 MB) and every ``radcoder.*`` import pays for it.
 
 Model
 -----
 * *valid*: listed in the code list (this includes chapters and blocks, like
-  ``simple_icd_10_cm.is_valid_item``).
+  ``simple_icd_10_cm.is_valid_item``). Built as tabular items + the code list's
+  7th-character codes, which for FY2026 is exactly the code list (tested).
 * *billable*: a category, subcategory or 7th-character extended code that has no
   children. A subcategory that needs a 7th character (``S72.001``) has extended
   children (``S72.001A`` ...) and is therefore not billable.
@@ -43,18 +49,20 @@ import importlib.util
 import re
 import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterator, Mapping
+
+from ..errors import RadcoderError
 
 __all__ = [
+    "CODE_LIST_FILE",
+    "TABULAR_FILE",
     "Icd10cm",
     "UnknownCodeError",
     "load_icd10cm",
     "normalize",
     "undotted",
-    "CODE_LIST_FILE",
-    "TABULAR_FILE",
 ]
 
 CODE_LIST_FILE = "code-list-April-2026.txt"
@@ -104,8 +112,11 @@ def undotted(code: str) -> str:
     return normalize(code).replace(".", "")
 
 
-class UnknownCodeError(KeyError):
-    """Raised when a lookup receives something that is not an ICD-10-CM code."""
+class UnknownCodeError(RadcoderError, KeyError):
+    """Raised when a lookup receives something that is not an ICD-10-CM code.
+
+    A ``KeyError`` (lookups are mapping-like) and a :class:`radcoder.errors.RadcoderError`.
+    """
 
     def __init__(self, received: object, normalized: str | None = None):
         self.received = received
@@ -135,20 +146,20 @@ _REF_RE = re.compile(
     rf"(?<![A-Za-z0-9-])({_REF_CODE})(?:\s*(?:-|\bto\b)\s*({_REF_CODE}))?(?![A-Za-z0-9])"
 )
 _PAREN_RE = re.compile(r"\(([^()]*)\)")
-_WITH_RE = re.compile(r"\s*-?\s*with\b\s*(.*)", re.S)
+_WITH_RE = re.compile(r"\s*-?\s*with\b\s*(.*)", re.DOTALL)
 _ORDINALS = {
     "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "seventh": 6, "7th": 6,
 }
 _Q_SUFFIX_RE = re.compile(r"^\.([0-9A-Z]+)-?(?:\s*-\s*\.([0-9A-Z]+)-?)?\s*$")
 _Q_POS_RE = re.compile(
-    r"^(fourth|4th|fifth|5th|sixth|6th|seventh|7th)[- ]characters?\s+\.?([0-9A-Z])\s*$", re.I
+    r"^(fourth|4th|fifth|5th|sixth|6th|seventh|7th)[- ]characters?\s+\.?([0-9A-Z])\s*$", re.IGNORECASE
 )
 _Q_SPAN_RE = re.compile(
     r"^(fourth|4th|fifth|5th|sixth|6th)\s+to\s+(fifth|5th|sixth|6th|seventh|7th)"
     r"\s+characters?\s+([0-9A-Z]+)\s*$",
-    re.I,
+    re.IGNORECASE,
 )
-_Q_FINAL_RE = re.compile(r"^final characters?\s+-?([0-9A-Z]+)\s*$", re.I)
+_Q_FINAL_RE = re.compile(r"^final characters?\s+-?([0-9A-Z]+)\s*$", re.IGNORECASE)
 
 # A reference is (lo, hi, qualifier): undotted prefixes plus an optional constraint
 # on the remaining characters, e.g. "(E08-E13 with .44)" -> ("E08", "E13", ("sfx", "44", "44")).
@@ -240,9 +251,8 @@ def _qual_ok(code_u: str, q) -> bool:
 
 def _falls_under(code_u: str, refs: tuple[Ref, ...]) -> bool:
     for lo, hi, q in refs:
-        if lo <= code_u[: len(lo)] and code_u[: len(hi)] <= hi:
-            if q is None or _qual_ok(code_u, q):
-                return True
+        if lo <= code_u[: len(lo)] and code_u[: len(hi)] <= hi and (q is None or _qual_ok(code_u, q)):
+            return True
     return False
 
 
@@ -256,10 +266,11 @@ _RESIDUAL_RE = re.compile(
     r"|(?:unspecified|other specified|other) organisms?)\b"
 )
 # Function words plus ICD residual words.
-_STOPWORDS = frozenset(
-    "a an and as at by for from in into of on or other the to with without "
-    "unspecified specified nos nec due".split()
-)
+_STOPWORDS = frozenset({
+    "a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or",
+    "other", "the", "to", "with", "without",
+    "unspecified", "specified", "nos", "nec", "due",
+})
 
 
 def _tokens(text: str) -> tuple[frozenset[str], int]:
@@ -282,18 +293,18 @@ class Icd10cm:
     """
 
     __slots__ = (
-        "release",
-        "_kind",
-        "_parent",
+        "_billable",
         "_children",
         "_desc",
-        "_incl",
         "_excl1",
         "_excl1_refs",
-        "_seven",
-        "_billable",
+        "_incl",
+        "_kind",
+        "_parent",
         "_search_index",
         "_search_lock",
+        "_seven",
+        "release",
     )
 
     release: str
@@ -302,7 +313,7 @@ class Icd10cm:
         raise TypeError("Icd10cm is built by load_icd10cm(); do not instantiate it directly")
 
     @classmethod
-    def _create(cls, **fields) -> "Icd10cm":
+    def _create(cls, **fields) -> Icd10cm:
         self = object.__new__(cls)
         for k, v in fields.items():
             object.__setattr__(self, k, v)
@@ -471,31 +482,68 @@ class Icd10cm:
 
     # ---------------------------------------------------------------- search
     def _build_search_index(self):
+        import numpy as np  # search only; keeps numpy off the load path
+
         with self._search_lock:
             if self._search_index is not None:
                 return self._search_index
+            cache: dict[str, tuple[frozenset[str], int]] = {}
+
+            def toks_of(text: str) -> tuple[frozenset[str], int]:
+                r = cache.get(text)
+                if r is None:
+                    r = cache[text] = _tokens(text)
+                return r
+
+            codes = tuple(self._billable)
             postings: dict[str, list[int]] = {}
-            fields: list[tuple[str, int, int]] = []  # (code, n content tokens, n raw)
-            for code in self._billable:
-                texts = [self.description(code)]
-                texts.extend(self.inclusion_terms(code))
+            f_code: list[int] = []  # field -> code index
+            f_ntok: list[int] = []  # content tokens in the field
+            f_nraw: list[int] = []  # raw tokens in the field (tie-break: shorter first)
+            for ci, code in enumerate(codes):
+                fields: list[tuple[frozenset[str], int]] = []
                 if self._kind[code] == EXTENDED:
                     base = self._parent[code]
-                    # the base description alone, so "fracture of vault of skull"
-                    # matches the extended codes as well as the composed title does
-                    texts.append(self._desc[base])
-                for t in texts:
-                    toks, nraw = _tokens(t)
+                    bt, bn = toks_of(self._desc[base])
+                    mt, mn = toks_of(self.seven_chr_def(base)[code[-1]])
+                    # the composed title, and the base description alone so that
+                    # "fracture of vault of skull" matches S02.0XXA as well as S02.0XXB
+                    fields.append((bt | mt, bn + mn))
+                    fields.append((bt, bn))
+                    texts = self._incl.get(base, _EMPTY)
+                else:
+                    fields.append(toks_of(self._desc[code]))
+                    texts = self._incl.get(code, _EMPTY)
+                fields.extend(toks_of(t) for t in texts)
+                for toks, nraw in fields:
                     if not toks:
                         continue
-                    i = len(fields)
-                    fields.append((code, len(toks), nraw))
+                    i = len(f_code)
+                    f_code.append(ci)
+                    f_ntok.append(len(toks))
+                    f_nraw.append(nraw)
                     for tok in toks:
-                        postings.setdefault(tok, []).append(i)
-            index = (
-                MappingProxyType({k: tuple(v) for k, v in postings.items()}),
-                tuple(fields),
-            )
+                        lst = postings.get(tok)
+                        if lst is None:
+                            postings[tok] = [i]
+                        else:
+                            lst.append(i)
+            # rank of each code by (length, code) for the final tie-break
+            order = sorted(range(len(codes)), key=lambda k: (len(codes[k]), codes[k]))
+            code_rank = np.empty(len(codes), dtype=np.int32)
+            code_rank[order] = np.arange(len(codes), dtype=np.int32)
+            frozen = []
+            for arr in (f_code, f_ntok, f_nraw):
+                a = np.asarray(arr, dtype=np.int32)
+                a.flags.writeable = False
+                frozen.append(a)
+            code_rank.flags.writeable = False
+            plist = {}
+            for k, v in postings.items():
+                a = np.asarray(v, dtype=np.int32)
+                a.flags.writeable = False
+                plist[k] = a
+            index = (MappingProxyType(plist), codes, *frozen, code_rank)
             object.__setattr__(self, "_search_index", index)
             return index
 
@@ -503,30 +551,39 @@ class Icd10cm:
         """Rank billable codes by token overlap with their description/inclusion terms.
 
         Score of a code = best Dice overlap ``2|q∩f| / (|q|+|f|)`` over its text fields
-        (description, each inclusion term), on lower-cased alphanumeric tokens with
-        function words and ICD residual words/phrases ("unspecified", "other", "NOS",
-        "unspecified organism", "in diseases classified elsewhere" ...) dropped. Ties
-        are broken by the field's raw length (shorter, i.e. less specific, first),
-        then code length and code, so the order is deterministic. The token index is built on first use (≈1-2 s).
+        (description, each inclusion term; for 7th-character codes also the base
+        description alone), on lower-cased alphanumeric tokens with function words and
+        ICD residual words/phrases ("unspecified", "other", "NOS", "unspecified
+        organism", "in diseases classified elsewhere" ...) dropped. Ties are broken by
+        the field's raw length (shorter, i.e. less specific, first), then code length
+        and code, so the order is deterministic. The token index is built on first
+        use (≈1 s; numpy is imported then) and searches take ≈1 ms.
         """
+        import numpy as np
+
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a str, got {type(query).__name__}")
         q, _ = _tokens(query)
         if not q or limit <= 0:
             return []
-        postings, fields = self._search_index or self._build_search_index()
-        overlap: dict[int, int] = {}
-        for tok in q:
-            for i in postings.get(tok, _EMPTY):
-                overlap[i] = overlap.get(i, 0) + 1
-        best: dict[str, tuple[float, int]] = {}
-        nq = len(q)
-        for i, ov in overlap.items():
-            code, ntok, nraw = fields[i]
-            score = 2.0 * ov / (nq + ntok)
-            prev = best.get(code)
-            if prev is None or score > prev[0] or (score == prev[0] and nraw < prev[1]):
-                best[code] = (score, nraw)
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1], len(kv[0]), kv[0]))
-        return [(code, round(s, 6)) for code, (s, _n) in ranked[:limit]]
+        postings, codes, f_code, f_ntok, f_nraw, code_rank = (
+            self._search_index or self._build_search_index()
+        )
+        hits = [postings[t] for t in q if t in postings]
+        if not hits:
+            return []
+        fids, ov = np.unique(np.concatenate(hits), return_counts=True)
+        score = 2.0 * ov / (len(q) + f_ntok[fids])
+        fcode = f_code[fids]
+        nraw = f_nraw[fids]
+        # best field per code: sort by code, then score desc, then raw length
+        o = np.lexsort((nraw, -score, fcode))
+        fcode, score, nraw = fcode[o], score[o], nraw[o]
+        first = np.ones(len(fcode), dtype=bool)
+        first[1:] = fcode[1:] != fcode[:-1]
+        fcode, score, nraw = fcode[first], score[first], nraw[first]
+        o = np.lexsort((code_rank[fcode], nraw, -score))[:limit]
+        return [(codes[int(c)], round(float(sc), 6)) for c, sc in zip(fcode[o], score[o])]
 
 
 # --------------------------------------------------------------------------- #
@@ -582,7 +639,7 @@ def _dist_version() -> str:
         from importlib.metadata import version
 
         return version(_SOURCE_DIST)
-    except Exception:  # pragma: no cover
+    except (ImportError, LookupError, OSError):  # pragma: no cover
         return "unknown"
 
 
@@ -603,18 +660,9 @@ def _parse_tabular(path: Path):
     # Only "end" events: a node's children ends arrive before the node's own end, so
     # when a node closes we link the already-processed child nodes (which we cleared
     # and tagged with their code in the "id" attribute) to it.
-    in_intro = False
-    for event, el in ET.iterparse(str(path), events=("start", "end")):
+    # (The leading <introduction> holds no chapter/section/diag elements.)
+    for _event, el in ET.iterparse(str(path), events=("end",)):
         tag = el.tag
-        if event == "start":
-            if tag == "introduction":
-                in_intro = True
-            continue
-        if in_intro:
-            if tag == "introduction":
-                in_intro = False
-                el.clear()
-            continue
         if tag not in ("diag", "section", "chapter"):
             continue
         if tag == "diag":
@@ -667,18 +715,22 @@ def _build() -> Icd10cm:
     kind, parent, children, desc, incl, excl1, seven = _parse_tabular(files[TABULAR_FILE])
 
     listed = _read_code_list(files[CODE_LIST_FILE])
-    listed_keys: set[str] = set()
     ext_children: dict[str, list[str]] = {}
     for raw in listed:
-        c = normalize(raw)
-        listed_keys.add(c)
+        # entries are upper-case and undotted; inline normalize() (≈0.2 s saved)
+        if len(raw) <= 3 or "-" in raw:
+            c = raw
+        elif "." in raw or not raw.isupper():
+            c = normalize(raw)
+        else:
+            c = raw[:3] + "." + raw[3:]
         if c in kind:
             continue
         # 7th-character extended code: attach to the code the character extends,
         # dropping placeholder X's ("S02.0XXA" -> "S02.0").
         base = c[:-1]
         while base not in kind:
-            if base.endswith("X") or base.endswith("."):
+            if base.endswith(("X", ".")):
                 base = base[:-1]
             else:
                 raise ValueError(f"code list entry {raw!r} has no parent in the tabular")
@@ -691,9 +743,8 @@ def _build() -> Icd10cm:
         else:
             children[base] = tuple(kids)
 
-    # Items in the tabular but not in the code list are not valid codes.
-    for c in [c for c in kind if c not in listed_keys]:  # pragma: no cover - none in FY2026
-        del kind[c]
+    # valid = tabular items + listed 7th-character codes (as in simple_icd_10_cm); for
+    # FY2026 this is exactly the code list (checked in tests/codesets/test_icd10cm.py).
 
     # billable = leaf codes, in tabular (pre-)order
     billable: dict[str, None] = {}

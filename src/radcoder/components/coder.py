@@ -195,6 +195,21 @@ class Coder:
             route="auto" if auto else "review",
             codesets={"icd10cm": icd.release, "cpt": getattr(cpt, "version", ""), "hcpcs": getattr(hcpcs, "version", "")})
 
+    def to_disk(self, path, *, exclude=()) -> None:
+        from pathlib import Path
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        if self.ranker is not None:
+            self.ranker.save(path / "ranker")
+
+    def from_disk(self, path, *, exclude=()) -> "Coder":
+        from pathlib import Path
+        p = Path(path) / "ranker"
+        if (p / "ranker.json").exists():
+            from ..ranking.rescoring import IcdRescorer
+            self.ranker = IcdRescorer.load(p)
+        return self
+
     def __call__(self, doc: Doc) -> Doc:
         result = self.code(doc)
         doc._.set(CODING, result)

@@ -1,0 +1,1 @@
+"""External benchmarks (CMC 2007)."""

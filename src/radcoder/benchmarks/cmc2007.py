@@ -1,0 +1,220 @@
+"""CMC 2007 benchmark: ICD-10-CM coding of pediatric radiology reports.
+
+The report-level classifier learns from the train XML (gold = CMC_MAJORITY ICD-9-CM codes mapped through
+``icd9_to_icd10cm.tsv``). Its features come from the radcoder pipeline: the report's tokens with every
+token inside a negated / uncertain / hypothetical / historical finding marked by its assertion, plus one
+feature per (ICD-10-CM code, assertion, section) of the normalized findings and one per code the
+guideline rules would assign. A one-vs-rest logistic regression scores every code; a report gets every
+code over the threshold, and at least its best one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..corpus import read_cmc, read_icd9_map, shared_data_dir
+
+TOKEN_RE = re.compile(r"[a-z0-9]+(?:[-/][a-z0-9]+)*")
+
+
+def pipeline_views(nlp, texts: Sequence[str], setting: str = "global") -> list[dict]:
+    """For each text: the assertion-marked token string, concept features, rule codes and the record."""
+    import radcoder
+    out = []
+    for i, doc in enumerate(nlp.pipe(texts)):
+        marks = {}
+        concepts = []
+        for e in doc.ents:
+            if e.label_ != "FINDING":
+                continue
+            a = e._.assertion or "present"
+            sec = e._.section or "other"
+            for t in e:
+                marks[t.i] = a
+            if e._.icd10cm:
+                concepts.append(f"C_{e._.icd10cm}_{a}_{sec}")
+                concepts.append(f"C_{e._.icd10cm}_{a}")
+        toks = []
+        for t in doc:
+            if t.is_space or t.is_punct:
+                continue
+            w = t.lower_
+            a = marks.get(t.i, "present")
+            toks.append(w if a == "present" else f"{a[:3]}_{w}")
+        rec = radcoder.to_record(doc, str(i))
+        rules = [f"R_{c['code']}" for c in rec["icd10cm"]]
+        if rec["icd10cm"]:
+            rules.append(f"R1_{rec['icd10cm'][0]['code']}")
+        out.append({"tokens": " ".join(toks), "concepts": " ".join(concepts + rules), "record": rec})
+    return out
+
+
+@dataclass
+class CmcCoder:
+    """Report-level ICD-10-CM classifier for CMC-style reports."""
+    C: float = 4.0
+    threshold: float = 0.35
+    concept_weight: float = 1.0
+    use_concepts: bool = True
+    use_tokens: bool = True
+    classes_: list = field(default_factory=list)
+
+    def _vectorizers(self):
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+        tok = TfidfVectorizer(token_pattern=r"[^ ]+", ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+        con = CountVectorizer(token_pattern=r"[^ ]+", binary=True, lowercase=False)
+        return tok, con
+
+    def _X(self, views, fit=False):
+        from scipy.sparse import hstack
+        parts = []
+        if self.use_tokens:
+            t = [v["tokens"] for v in views]
+            parts.append(self.tok_.fit_transform(t) if fit else self.tok_.transform(t))
+        if self.use_concepts:
+            c = [v["concepts"] or "NONE" for v in views]
+            parts.append((self.con_.fit_transform(c) if fit else self.con_.transform(c)) * self.concept_weight)
+        return hstack(parts).tocsr()
+
+    def fit(self, views, labels: Sequence[Sequence[str]]):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+        from sklearn.preprocessing import MultiLabelBinarizer
+        self.tok_, self.con_ = self._vectorizers()
+        X = self._X(views, fit=True)
+        self.mlb_ = MultiLabelBinarizer()
+        Y = self.mlb_.fit_transform(labels)
+        keep = Y.sum(axis=0) > 0
+        self.classes_ = list(self.mlb_.classes_)
+        self.clf_ = OneVsRestClassifier(LogisticRegression(C=self.C, max_iter=3000, solver="liblinear"))
+        self.clf_.fit(X, Y[:, keep] if not keep.all() else Y)
+        return self
+
+    def predict_proba(self, views) -> np.ndarray:
+        return self.clf_.predict_proba(self._X(views))
+
+    def predict(self, views) -> list[list[tuple[str, float]]]:
+        P = self.predict_proba(views)
+        out = []
+        for row in P:
+            order = np.argsort(-row)
+            chosen = [(self.classes_[j], float(row[j])) for j in order if row[j] >= self.threshold]
+            if not chosen:
+                j = order[0]
+                chosen = [(self.classes_[j], float(row[j]))]
+            out.append(chosen)
+        return out
+
+
+def _scores(gold: list[set], pred: list[set]) -> dict:
+    from ..evaluation.metrics import code_scores
+    s = code_scores(gold, pred)
+    return {"micro_f1": s["micro"]["f"], "micro_p": s["micro"]["p"], "micro_r": s["micro"]["r"],
+            "macro_f1": s["macro"]["f"], "per_code": s["per_code"]}
+
+
+def load_xml(path, icd9_map: dict[str, str]):
+    docs = list(read_cmc(path))
+    gold = [sorted({icd9_map.get(c, c) for c in d.codes}) for d in docs]
+    return docs, gold
+
+
+def default_map_path() -> Path:
+    d = shared_data_dir()
+    if d is None:
+        from ..errors import Errors, RadcoderError
+        raise RadcoderError(Errors.E503)
+    return d / "cmc2007" / "icd9_to_icd10cm.tsv"
+
+
+def run_benchmark(train_xml, test_xml, out_dir, *, model=None, map_path=None, coder: Optional[CmcCoder] = None) -> dict:
+    """Train on ``train_xml``, predict ``test_xml``, write predictions.jsonl and metrics.json."""
+    import radcoder
+    from ..codesets.icd10cm import load_icd10cm
+    icd9 = read_icd9_map(map_path or default_map_path())
+    inv = {v: k for k, v in icd9.items()}
+    nlp = radcoder.load(model)
+    tr_docs, tr_gold = load_xml(train_xml, icd9)
+    te_docs, te_gold = load_xml(test_xml, icd9)
+    tr_views = pipeline_views(nlp, [d.text for d in tr_docs])
+    te_views = pipeline_views(nlp, [d.text for d in te_docs])
+    coder = coder or CmcCoder()
+    coder.fit(tr_views, tr_gold)
+    preds = coder.predict(te_views)
+    icd = load_icd10cm()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "predictions.jsonl", "w", encoding="utf-8") as f:
+        for d, v, p in zip(te_docs, te_views, preds):
+            rec = dict(v["record"])
+            rec["id"] = d.id
+            ev_by_code = {c["code"]: c["evidence"] for c in rec["icd10cm"]}
+            rec["icd10cm"] = [{"code": c, "rank": i + 1, "score": round(s, 4), "evidence": ev_by_code.get(c, []),
+                               "description": icd.description(c) if icd.is_valid(c) else "",
+                               "icd9cm": inv.get(c)} for i, (c, s) in enumerate(p)]
+            f.write(json.dumps(rec) + "\n")
+    metrics = {"train": str(train_xml), "test": str(test_xml), "n_train": len(tr_docs), "n_test": len(te_docs),
+               "params": {"C": coder.C, "threshold": coder.threshold}}
+    if any(te_gold):
+        pred_sets = [{c for c, _ in p} for p in preds]
+        metrics["icd10cm"] = _scores([set(g) for g in te_gold], pred_sets)
+        g9 = [{inv.get(c, c) for c in g} for g in te_gold]
+        p9 = [{inv.get(c, c) for c in p} for p in pred_sets]
+        metrics["icd9cm"] = _scores(g9, p9)
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True))
+    return metrics
+
+
+def cross_validate(data_xml, out_dir=None, *, folds: int = 5, seed: int = 13, model=None, map_path=None,
+                   grid: Optional[list[dict]] = None) -> dict:
+    """k-fold cross-validation on the developer split, for our model and the TF-IDF+LR baseline."""
+    import radcoder
+    from sklearn.model_selection import KFold
+    icd9 = read_icd9_map(map_path or default_map_path())
+    nlp = radcoder.load(model)
+    docs, gold = load_xml(data_xml, icd9)
+    views = pipeline_views(nlp, [d.text for d in docs])
+    # baseline view: plain tokens with negated finding tokens dropped (a negation filter)
+    base_views = [{"tokens": " ".join(w for w in v["tokens"].split() if not w.startswith(("neg_",))), "concepts": ""}
+                  for v in views]
+    configs = grid or [
+        {"name": "radcoder", "C": 4.0, "threshold": 0.35},
+        {"name": "radcoder_rules_only", "rules_only": True},
+        {"name": "baseline_tfidf_lr_negfilter", "C": 4.0, "threshold": 0.35, "baseline": True},
+    ]
+    kf = KFold(n_splits=folds, shuffle=True, random_state=seed)
+    results = {}
+    for cfg in configs:
+        pred_all: list[set] = [set() for _ in docs]
+        for tr, te in kf.split(docs):
+            if cfg.get("rules_only"):
+                for j in te:
+                    pred_all[j] = {c["code"] for c in views[j]["record"]["icd10cm"]}
+                continue
+            v = base_views if cfg.get("baseline") else views
+            coder = CmcCoder(C=cfg["C"], threshold=cfg["threshold"], use_concepts=not cfg.get("baseline"))
+            coder.fit([v[i] for i in tr], [gold[i] for i in tr])
+            for j, p in zip(te, coder.predict([v[i] for i in te])):
+                pred_all[j] = {c for c, _ in p}
+        res = _scores([set(g) for g in gold], pred_all)
+        from ..evaluation.metrics import bootstrap_ci, code_scores
+        res["micro_f1_ci95"] = bootstrap_ci(lambda g, p: code_scores(g, p)["micro"]["f"],
+                                            [set(g) for g in gold], pred_all, n_boot=500)
+        results[cfg["name"]] = {"config": cfg, **res}
+    out = {"data": str(data_xml), "folds": folds, "seed": seed, "n_docs": len(docs), "results": results}
+    if out_dir:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / "metrics.json").write_text(json.dumps(out, indent=2, sort_keys=True))
+        rows = []
+        for name, r in results.items():
+            for code, v in r["per_code"].items():
+                rows.append({"model": name, "code": code, **v})
+        from ..evaluation.report import write_table_csv
+        write_table_csv(rows, Path(out_dir) / "per_code.csv")
+    return out

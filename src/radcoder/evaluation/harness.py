@@ -1,0 +1,278 @@
+"""Evaluation harness: score any radcoder model against any annotated set the same way.
+
+``evaluate(model, datasets, out_dir)`` runs the model over the test split of each dataset and writes,
+per dataset, ``metrics.json``, ``per_label.csv``, ``per_code.csv``, ``errors.jsonl`` and ``report.html``
+(with plots) under ``out_dir/<dataset>/``. No metric is computed here: metrics come from
+``metrics.py``; formatting from ``report.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+from . import metrics as M
+from . import report as R
+
+NER_LABELS = ("MODALITY", "ANATOMY", "LATERALITY", "CONTRAST", "VIEWS", "GUIDANCE", "PROCEDURE", "FINDING")
+FRAME_FIELDS = ("modality", "region", "laterality", "contrast", "views")
+BLOCKED = ("negated", "uncertain", "hypothetical")
+
+
+def load_dataset(name: str, split: str = "test") -> list[dict]:
+    """``authored``, ``cmc2007`` or ``openi`` (annotated reports), or a path to a gold JSONL."""
+    from ..corpus import load_authored, load_standoff, read_jsonl
+    if name == "authored":
+        recs = load_authored()
+    elif name in ("cmc2007", "openi"):
+        recs = load_standoff(name)
+    else:
+        recs = read_jsonl(name)
+    return [r for r in recs if split in (None, "all") or r.get("split", "test") == split]
+
+
+def _sentence(doc, start: int, end: int):
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None or not doc.has_annotation("SENT_START"):
+        return doc.text, 0
+    s = span.sent
+    return s.text, s.start_char
+
+
+def _frame_accuracy(gold_frames: Sequence[Sequence[dict]], pred_frames: Sequence[Sequence[dict]]) -> dict:
+    """Element accuracy of exam frames: each gold frame is paired with the best predicted frame."""
+    per_field = Counter()
+    total = 0
+    frames_exact = 0
+    for gold, pred in zip(gold_frames, pred_frames):
+        pred = list(pred)
+        for g in gold:
+            best, best_hits = None, -1
+            for p in pred:
+                hits = sum(1 for f in FRAME_FIELDS if _norm_field(f, g.get(f)) == _norm_field(f, p.get(f)))
+                if hits > best_hits:
+                    best, best_hits = p, hits
+            total += 1
+            if best is not None:
+                pred.remove(best)
+            for f in FRAME_FIELDS:
+                if best is not None and _norm_field(f, g.get(f)) == _norm_field(f, best.get(f)):
+                    per_field[f] += 1
+            if best is not None and best_hits == len(FRAME_FIELDS):
+                frames_exact += 1
+    out = {f: (per_field[f] / total if total else 0.0) for f in FRAME_FIELDS}
+    out["element_accuracy"] = sum(per_field.values()) / (total * len(FRAME_FIELDS)) if total else 0.0
+    out["frame_exact"] = frames_exact / total if total else 0.0
+    out["n_frames"] = total
+    return out
+
+
+def _norm_field(field: str, v):
+    if field == "contrast" and v in ("na", None):
+        return None
+    if field == "views" and v is not None:
+        try:
+            return int(v)
+        except (TypeError, ValueError):
+            return v
+    return v
+
+
+def run_model(nlp, recs: list[dict]) -> list:
+    docs = []
+    for r in recs:
+        d = nlp.make_doc(r["text"])
+        d._.setting = r.get("setting", "global")
+        d._.report_id = r["id"]
+        docs.append(d)
+    return list(nlp.pipe(docs))
+
+
+def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True, n_boot: int = 500,
+                     variants: Optional[dict[str, Any]] = None) -> tuple[dict, list[dict]]:
+    """Metrics and error records of one model on one list of annotated reports."""
+    import radcoder
+    t0 = time.perf_counter()
+    docs = run_model(nlp, recs)
+    secs = time.perf_counter() - t0
+    errors: list[dict] = []
+    out: dict[str, Any] = {"dataset": name, "n_docs": len(recs), "seconds": round(secs, 3),
+                           "reports_per_second": round(len(recs) / secs, 2) if secs else None}
+    # ---------------------------------------------------------------- NER
+    gold_spans = [[(s["start"], s["end"], s["label"]) for s in r["spans"]] for r in recs]
+    pred_spans = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in docs]
+    labels = sorted({s[2] for g in gold_spans for s in g})
+    out["ner_exact"] = M.span_prf(gold_spans, pred_spans, "exact", labels=labels)
+    out["ner_overlap"] = M.span_prf(gold_spans, pred_spans, "overlap", labels=labels)
+    f1 = lambda g, p: M.span_prf(g, p, "exact", labels=labels)["micro"]["f"]  # noqa: E731
+    out["ner_exact"]["micro_f_ci95"] = M.bootstrap_ci(f1, gold_spans, pred_spans, n_boot=n_boot)
+    for r, d, g, p in zip(recs, docs, gold_spans, pred_spans):
+        gs, ps = set(g), set(p)
+        for kind, items in (("span_fn", gs - ps), ("span_fp", ps - gs)):
+            for s, e, lab in sorted(items):
+                sent, off = _sentence(d, s, e)
+                errors.append({"id": r["id"], "kind": kind, "sentence": sent, "sentence_start": off,
+                               "gold": {"label": lab} if kind == "span_fn" else {},
+                               "pred": {"label": lab} if kind == "span_fp" else {},
+                               "spans": [{"start": s - off, "end": e - off, "label": lab}]})
+    # ---------------------------------------------------------------- assertion on gold spans
+    gold_a, pred_a, texts_spans = [], [], []
+    for r in recs:
+        fs = [s for s in r["spans"] if s["label"] == "FINDING" and s.get("assertion")]
+        if not fs:
+            continue
+        labs = radcoder.assert_spans(nlp, r["text"], [(s["start"], s["end"]) for s in fs])
+        gold_a.extend(s["assertion"] for s in fs)
+        pred_a.extend(labs)
+        texts_spans.append({"id": r["id"], "text": r["text"], "spans": [[s["start"], s["end"]] for s in fs]})
+        for s, lab in zip(fs, labs):
+            if lab != s["assertion"]:
+                d = nlp.make_doc(r["text"])
+                d = nlp.get_pipe("radcoder_sentences")(d)
+                sent, off = _sentence(d, s["start"], s["end"])
+                errors.append({"id": r["id"], "kind": "assertion", "sentence": sent, "sentence_start": off,
+                               "gold": {"assertion": s["assertion"]}, "pred": {"assertion": lab},
+                               "spans": [{"start": s["start"] - off, "end": s["end"] - off,
+                                          "label": f"{s['assertion']}->{lab}"}]})
+    if gold_a:
+        out["assertion"] = {"radcoder": M.assertion_scores(gold_a, pred_a)}
+        acc = lambda g, p: M.assertion_scores(g, p)["accuracy"]  # noqa: E731
+        out["assertion"]["radcoder"]["accuracy_ci95"] = M.bootstrap_ci(acc, gold_a, pred_a, n_boot=n_boot)
+        if baselines:
+            try:
+                from .baselines import run_assertion_baselines
+                base = run_assertion_baselines(texts_spans)
+                for bname, per_doc in base.items():
+                    flat = [lab for labs in per_doc for lab in labs]
+                    out["assertion"][bname] = M.assertion_scores(gold_a, flat)
+                    out["assertion"][bname]["accuracy_ci95"] = M.bootstrap_ci(acc, gold_a, flat, n_boot=n_boot)
+                    out["assertion"][f"paired_radcoder_vs_{bname}"] = M.paired_bootstrap(acc, gold_a, pred_a, flat,
+                                                                                         n_boot=n_boot)
+            except Exception as exc:  # baselines are optional: say why they are missing
+                out["assertion"]["baselines_error"] = f"{type(exc).__name__}: {exc}"[:300]
+    # ---------------------------------------------------------------- document codes (authored gold)
+    coded = [(r, d) for r, d in zip(recs, docs) if "icd10cm" in r]
+    if coded:
+        recs_c = [radcoder.to_record(d, r["id"]) for r, d in coded]
+        g_icd = [list(r["icd10cm"]) for r, _ in coded]
+        p_icd = [[c["code"] for c in rec["icd10cm"]] for rec in recs_c]
+        out["icd10cm"] = M.code_scores([set(x) for x in g_icd], [set(x) for x in p_icd])
+        out["icd10cm"]["first_listed_accuracy"] = M.first_listed_accuracy([g[0] if g else None for g in g_icd], p_icd)
+        setf = lambda g, p: M.code_scores(g, p)["micro"]["f"]  # noqa: E731
+        out["icd10cm"]["micro_f_ci95"] = M.bootstrap_ci(setf, [set(x) for x in g_icd], [set(x) for x in p_icd],
+                                                        n_boot=n_boot)
+        # guideline check: codes that come only from negated/uncertain/hypothetical gold findings
+        bad = 0
+        for (r, _), pred in zip(coded, p_icd):
+            for c in pred:
+                ms = [s for s in r["spans"] if s.get("icd10cm") == c]
+                if ms and all(s.get("assertion") in BLOCKED for s in ms):
+                    bad += 1
+        out["icd10cm"]["codes_from_negated_or_uncertain"] = bad
+        g_cpt = [[(c["code"], tuple(sorted(c.get("modifiers", []))), int(c.get("units", 1))) for c in r.get("cpt", [])]
+                 for r, _ in coded]
+        p_cpt = [[(c["code"], tuple(sorted(c["modifiers"])), int(c["units"])) for c in rec["cpt"] + rec["hcpcs"]]
+                 for rec in recs_c]
+        g_cpt = [g + [(h["code"], (), int(h.get("units", 1))) for h in r.get("hcpcs", [])] for g, (r, _) in zip(g_cpt, coded)]
+        out["cpt_hcpcs"] = M.cpt_line_scores(g_cpt, p_cpt)
+        linef = lambda g, p: M.cpt_line_scores(g, p)["line"]["f"]  # noqa: E731
+        out["cpt_hcpcs"]["line_f_ci95"] = M.bootstrap_ci(linef, g_cpt, p_cpt, n_boot=n_boot)
+        out["cpt_codes"] = M.code_scores([{c[0] for c in g} for g in g_cpt], [{c[0] for c in p} for p in p_cpt])
+        # flags
+        g_fl = [set(r.get("flags", [])) for r, _ in coded]
+        p_fl = [{f["code"] for f in rec["flags"]} for rec in recs_c]
+        out["flags"] = M.code_scores(g_fl, p_fl)
+        # frames
+        if any(r.get("frames") for r, _ in coded):
+            out["frames"] = _frame_accuracy([r.get("frames", []) for r, _ in coded], [rec["frames"] for rec in recs_c])
+        # calibration of code scores + auto-coding curve
+        y_true, y_prob = [], []
+        doc_min, doc_ok = [], []
+        for (r, _), rec in zip(coded, recs_c):
+            gold_set = set(r["icd10cm"])
+            gl = Counter((c["code"], tuple(sorted(c.get("modifiers", []))), int(c.get("units", 1))) for c in r.get("cpt", []))
+            scores = []
+            for c in rec["icd10cm"]:
+                y_true.append(int(c["code"] in gold_set))
+                y_prob.append(c["score"])
+                scores.append(c["score"])
+            for c in rec["cpt"]:
+                key = (c["code"], tuple(sorted(c["modifiers"])), int(c["units"]))
+                y_true.append(int(gl[key] > 0))
+                y_prob.append(c["score"])
+                scores.append(c["score"])
+            pl = Counter((c["code"], tuple(sorted(c["modifiers"])), int(c["units"])) for c in rec["cpt"])
+            doc_min.append(min(scores) if scores else 0.0)
+            doc_ok.append(set(c["code"] for c in rec["icd10cm"]) == gold_set and pl == gl)
+        if y_true:
+            out["calibration"] = {"ece": M.expected_calibration_error(y_true, y_prob),
+                                  "reliability": M.reliability_curve(y_true, y_prob)}
+            out["auto_code_curve"] = M.auto_code_curve(doc_min, doc_ok)
+            routed = [rec.get("route") == "auto" for rec in recs_c]
+            n_auto = sum(routed)
+            out["routing"] = {"auto_share": n_auto / len(routed),
+                              "auto_precision": (sum(ok for ok, a in zip(doc_ok, routed) if a) / n_auto) if n_auto else None,
+                              "all_correct_share": sum(doc_ok) / len(doc_ok)}
+        for (r, d), rec, g, p in zip(coded, recs_c, g_icd, p_icd):
+            for kind, items in (("code_fn", set(g) - set(p)), ("code_fp", set(p) - set(g))):
+                for c in sorted(items):
+                    errors.append({"id": r["id"], "kind": kind, "sentence": "", "sentence_start": 0,
+                                   "gold": {"icd10cm": g}, "pred": {"icd10cm": p, "code": c}, "spans": []})
+    # ---------------------------------------------------------------- NER variants
+    for vname, vnlp in (variants or {}).items():
+        vdocs = run_model(vnlp, recs)
+        vp = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in vdocs]
+        res = M.span_prf(gold_spans, vp, "exact", labels=labels)
+        res["micro_f_ci95"] = M.bootstrap_ci(f1, gold_spans, vp, n_boot=n_boot)
+        res["paired_vs_shipped"] = M.paired_bootstrap(f1, gold_spans, pred_spans, vp, n_boot=n_boot)
+        out.setdefault("ner_variants", {})[vname] = res
+    return out, errors
+
+
+def write_outputs(result: dict, errors: list[dict], out_dir: Path, title: str) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    R.write_metrics(result, out_dir)
+    rows = [{"label": lab, **vals} for lab, vals in result["ner_exact"]["per_label"].items()]
+    R.write_table_csv(rows, out_dir / "per_label.csv")
+    if "icd10cm" in result:
+        rows = [{"system": "icd10cm", "code": c, **v} for c, v in result["icd10cm"]["per_code"].items()]
+        rows += [{"system": "cpt", "code": c, **v} for c, v in result.get("cpt_codes", {}).get("per_code", {}).items()]
+        R.write_table_csv(rows, out_dir / "per_code.csv")
+    R.write_errors_jsonl(errors, out_dir / "errors.jsonl")
+    plots = {}
+    pdir = out_dir / "plots"
+    pdir.mkdir(exist_ok=True)
+    if "assertion" in result:
+        plots["assertion confusion"] = str(R.plot_confusion(result["assertion"]["radcoder"]["confusion"],
+                                                           pdir / "assertion_confusion.png"))
+    if "calibration" in result:
+        plots["calibration"] = str(R.plot_reliability(result["calibration"]["reliability"], pdir / "reliability.png"))
+        plots["auto-code curve"] = str(R.plot_auto_code(result["auto_code_curve"], pdir / "auto_code.png"))
+    R.render_html(result, errors, plots, out_dir / "report.html", title=title)
+
+
+def evaluate(model: str | Path | None, datasets: Iterable[str], out_dir: str | Path, *, baselines: bool = True,
+             variants: bool = True, n_boot: int = 500) -> dict[str, dict]:
+    """Score ``model`` on the test split of every dataset; write results under ``out_dir/<dataset>``."""
+    import radcoder
+    nlp = radcoder.load(model)
+    var = {}
+    if variants and "ner" in nlp.pipe_names:
+        var["rules_only"] = radcoder.load(model)
+        var["rules_only"].disable_pipe("ner")
+        var["trained_only"] = radcoder.load(model)
+        var["trained_only"].disable_pipe("entity_ruler")
+    results = {}
+    for name in datasets:
+        recs = load_dataset(name)
+        if not recs:
+            results[name] = {"dataset": name, "skipped": "no annotated test reports (is ../shared/data present?)"}
+            continue
+        res, errs = evaluate_dataset(nlp, recs, name, baselines=baselines, n_boot=n_boot, variants=var)
+        res["model"] = f"{nlp.meta.get('name')} {nlp.meta.get('version')}"
+        write_outputs(res, errs, Path(out_dir) / name, f"radcoder evaluation: {name}")
+        results[name] = res
+    return results

@@ -1,0 +1,109 @@
+"""Training: corpus -> .spacy files -> trained NER -> the shipped pipeline (models/radcoder_default).
+
+One command rebuilds the default model from ``corpus/``::
+
+    radcoder train --out models/radcoder_default
+
+Steps (each also a function): ``build_corpus`` (DocBin train/dev files from the corpus manifests),
+``train_ner`` (spaCy ``ner`` with training/configs/ner.cfg), ``fit_ranker`` (the ICD-10-CM ranker on the
+training split) and ``package`` (assemble the full pipeline and save it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Optional
+
+from .corpus import load_authored, load_standoff
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG = REPO / "training" / "configs" / "ner.cfg"
+
+
+def _bucket(doc_id: str, salt: str = "radcoder-dev") -> float:
+    return int(hashlib.sha256(f"{salt}:{doc_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def training_records(include_real: bool = True) -> dict[str, list[dict]]:
+    """Records by role: ``train``, ``dev`` (model selection), ``test`` (never used for training).
+
+    Authored reports follow their split manifests. Real-text annotations (CMC 2007, Open-i) keep their
+    annotated test split; 15% of their train part (by a hash of the id) is used as dev."""
+    out: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    for r in load_authored():
+        out[r["split"]].append(r)
+    if include_real:
+        for name in ("cmc2007", "openi"):
+            for r in load_standoff(name):
+                if r["split"] == "test":
+                    out["test"].append(r)
+                elif _bucket(r["id"]) < 0.15:
+                    out["dev"].append(r)
+                else:
+                    out["train"].append(r)
+    return out
+
+
+def build_corpus(out_dir: str | Path, include_real: bool = True) -> dict[str, Path]:
+    from .components.tokenizer import blank
+    from .corpus import to_docbin
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nlp = blank()
+    recs = training_records(include_real)
+    paths = {}
+    for split in ("train", "dev", "test"):
+        p = out_dir / f"{split}.spacy"
+        to_docbin(recs[split], nlp).to_disk(p)
+        paths[split] = p
+    (out_dir / "counts.json").write_text(json.dumps({k: len(v) for k, v in recs.items()}))
+    return paths
+
+
+def train_ner(corpus_dir: str | Path, out_dir: str | Path, config: str | Path = DEFAULT_CONFIG,
+              overrides: Optional[dict] = None) -> Path:
+    """Train spaCy ``ner`` on ``corpus_dir``/train.spacy (dev.spacy for model selection)."""
+    from spacy.cli.train import train as spacy_train
+    from .pipeline import register_components
+    register_components()
+    corpus_dir, out_dir = Path(corpus_dir), Path(out_dir)
+    ov = {"paths.train": str(corpus_dir / "train.spacy"), "paths.dev": str(corpus_dir / "dev.spacy")}
+    ov.update(overrides or {})
+    spacy_train(Path(config), out_dir, overrides=ov, use_gpu=-1)
+    return out_dir / "model-best"
+
+
+def package(out: str | Path, ner_path: Optional[str | Path] = None, *, ruler: bool = True,
+            ranker_dir: Optional[str | Path] = None) -> Path:
+    """Assemble the full pipeline (optionally with a trained NER) and save it to ``out``."""
+    import spacy
+    from .pipeline import build_pipeline
+    ner_source = spacy.load(ner_path) if ner_path else None
+    nlp = build_pipeline(ner_source=ner_source, ruler=ruler)
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    nlp.to_disk(out)
+    if ranker_dir is not None:
+        shutil.copytree(ranker_dir, out / "radcoder_coder" / "ranker", dirs_exist_ok=True)
+    return out
+
+
+def train_all(out: str | Path, work_dir: str | Path = REPO / "training" / "output",
+              config: str | Path = DEFAULT_CONFIG, overrides: Optional[dict] = None) -> Path:
+    """The one training command: corpus -> NER -> ranker -> packaged pipeline at ``out``."""
+    work_dir = Path(work_dir)
+    paths = build_corpus(work_dir / "corpus")
+    ner = train_ner(work_dir / "corpus", work_dir / "ner", config, overrides)
+    tmp = package(work_dir / "pipeline_no_ranker", ner)
+    ranker_dir = None
+    try:
+        from .ranking.train import fit_ranker
+        ranker_dir = fit_ranker(tmp, work_dir / "ranker")
+    except ImportError:
+        ranker_dir = None
+    del paths
+    return package(out, ner, ranker_dir=ranker_dir)

@@ -1,0 +1,26 @@
+import radcoder
+from radcoder.components.sentences import split_sentences
+
+
+def _sents(nlp, text):
+    return [s.text.strip() for s in split_sentences(nlp(text)).sents]
+
+
+def test_sentences_line_break_ends_sentence(blank_nlp):
+    assert _sents(blank_nlp, "No hemorrhage.\n5 mm nodule") == ["No hemorrhage.", "5 mm nodule"]
+    assert _sents(blank_nlp, "No hemorrhage\n5 mm nodule") == ["No hemorrhage", "5 mm nodule"]
+
+
+def test_sentences_negation_does_not_cross_lines(rules_nlp):
+    text = "No hemorrhage.\n5 mm nodule in the right lung."
+    labels = radcoder.assert_spans(rules_nlp, text, [(3, 13), (20, 26)])
+    assert labels == ["negated", "present"]
+
+
+def test_sentences_headers_and_numbered_lists(blank_nlp):
+    s = _sents(blank_nlp, "FINDINGS: Lungs clear.\nIMPRESSION: 1. No pneumonia. 2. Small effusion.")
+    assert s == ["FINDINGS:", "Lungs clear.", "IMPRESSION:", "1. No pneumonia.", "2. Small effusion."]
+
+
+def test_sentences_abbreviation_period_does_not_split(blank_nlp):
+    assert len(_sents(blank_nlp, "Compared with Dr. smith's film.")) == 1
