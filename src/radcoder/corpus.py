@@ -243,7 +243,7 @@ def validate_corpus_record(rec: dict, nlp=None, cpt=None, icd=None, hcpcs=None) 
             finding_codes = [s for s in rec.get("spans", []) if s.get("label") == "FINDING" and s.get("icd10cm") == code]
             if finding_codes and all(s.get("assertion") in ("negated", "uncertain", "hypothetical") for s in finding_codes):
                 probs.append(f"{rid}: ICD-10-CM {code} comes only from negated/uncertain/hypothetical findings")
-        if rec.get("cpt") and not rec.get("icd10cm"):
+        if rec.get("cpt") and not rec.get("icd10cm") and not {"missing_indication", "medical_necessity_unsupported"} & set(rec.get("flags", [])):
             probs.append(f"{rid}: procedures billed without a first-listed diagnosis")
         for line in rec.get("cpt", []):
             if cpt is not None:

@@ -8,12 +8,12 @@ unmatched gold spans are false negatives.
 
 from __future__ import annotations
 
-from typing import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 Span = tuple[int, int, Hashable]
 Matcher = Callable[[Sequence[Span], Sequence[Span]], list[tuple[int, int]]]
 
-__all__ = ["Span", "Matcher", "overlap_length", "match_exact", "match_overlap", "MATCHERS", "get_matcher"]
+__all__ = ["MATCHERS", "Matcher", "Span", "get_matcher", "match_exact", "match_overlap", "overlap_length"]
 
 
 def overlap_length(a: Span, b: Span) -> int:

@@ -16,8 +16,9 @@ Conventions shared by every function here:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,10 +26,24 @@ from ..schema import ASSERTIONS
 from .matching import get_matcher
 
 __all__ = [
-    "Counts", "prf", "count_sets", "per_label_counts", "micro_macro", "span_prf", "assertion_scores",
-    "code_scores", "precision_at_k", "recall_at_k", "mrr", "first_listed_accuracy", "cpt_line_scores",
-    "expected_calibration_error", "reliability_curve", "auto_code_curve", "bootstrap_ci",
+    "Counts",
+    "assertion_scores",
+    "auto_code_curve",
+    "bootstrap_ci",
+    "code_scores",
+    "count_sets",
+    "cpt_line_scores",
+    "expected_calibration_error",
+    "first_listed_accuracy",
+    "micro_macro",
+    "mrr",
     "paired_bootstrap",
+    "per_label_counts",
+    "precision_at_k",
+    "prf",
+    "recall_at_k",
+    "reliability_curve",
+    "span_prf",
 ]
 
 
@@ -58,12 +73,12 @@ class Counts:
     fp: int = 0
     fn: int = 0
 
-    def __add__(self, other: "Counts") -> "Counts":
+    def __add__(self, other: Counts) -> Counts:
         if not isinstance(other, Counts):
             return NotImplemented
         return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
 
-    def __radd__(self, other: Any) -> "Counts":
+    def __radd__(self, other: Any) -> Counts:
         if other == 0:  # lets sum() start from the integer 0
             return self
         return NotImplemented

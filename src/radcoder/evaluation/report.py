@@ -21,8 +21,15 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "write_metrics", "write_table_csv", "write_errors_jsonl", "flatten_metrics", "render_html",
-    "plot_pr_curve", "plot_reliability", "plot_confusion", "plot_auto_code",
+    "flatten_metrics",
+    "plot_auto_code",
+    "plot_confusion",
+    "plot_pr_curve",
+    "plot_reliability",
+    "render_html",
+    "write_errors_jsonl",
+    "write_metrics",
+    "write_table_csv",
 ]
 
 _ERROR_KINDS = ("span_fp", "span_fn", "assertion", "code_fp", "code_fn")
@@ -316,8 +323,8 @@ def render_html(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; "
-        "style-src 'unsafe-inline'\">",
+        ("<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; "
+         "style-src 'unsafe-inline'\">"),
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_esc(title)}</h1>",
         "<nav><a href='#summary'>Summary</a><a href='#plots'>Plots</a><a href='#errors'>Errors</a></nav>",
