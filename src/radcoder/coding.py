@@ -11,21 +11,21 @@ Excludes1 pairs never together, first-listed order.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Sequence
 
 from .lexicons import concepts_by_code
 from .schema import DiagnosisCode, Evidence, Flag, ProcedureLine
 
 MODALITY_EQUIV = {"MAMMO": ("MAMMO",), "DBT": ("DBT",), "CTA": ("CTA",), "MRA": ("MRA",), "PET": ("PET",),
                   "NM": ("NM",), "DUPLEX": ("DUPLEX", "US"), "US": ("US",)}
-SCREENING_RE = re.compile(r"\b(screening|screen|annual mammogram|routine mammogram|lung cancer screening|ldct)\b", re.I)
-PET_INITIAL_RE = re.compile(r"\b(initial staging|initial treatment strategy|staging|newly diagnosed|new diagnosis)\b", re.I)
+SCREENING_RE = re.compile(r"\b(screening|screen|annual mammogram|routine mammogram|lung cancer screening|ldct)\b", re.IGNORECASE)
+PET_INITIAL_RE = re.compile(r"\b(initial staging|initial treatment strategy|staging|newly diagnosed|new diagnosis)\b", re.IGNORECASE)
 PET_SUBSEQ_RE = re.compile(r"\b(restaging|re-staging|subsequent|treatment response|response to (?:therapy|treatment)|"
-                           r"surveillance|follow[- ]?up|post[- ]?treatment|recurrence)\b", re.I)
-REPEAT_RE = re.compile(r"\b(repeat(?:ed)? (?:exam|study|image|imaging|radiograph|film|views?)|same[- ]day repeat)\b", re.I)
+                           r"surveillance|follow[- ]?up|post[- ]?treatment|recurrence)\b", re.IGNORECASE)
+REPEAT_RE = re.compile(r"\b(repeat(?:ed)? (?:exam|study|image|imaging|radiograph|film|views?)|same[- ]day repeat)\b", re.IGNORECASE)
 REDUCED_RE = re.compile(r"\b(incomplete (?:exam|examination|study)|exam (?:was )?terminated|discontinued|"
-                        r"could not be completed|only (?:one|1|a single) view (?:was )?obtained)\b", re.I)
+                        r"could not be completed|only (?:one|1|a single) view (?:was )?obtained)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -37,10 +37,18 @@ class Candidate:
     evidence: tuple = ()
 
 
+def _region_score(code_region: str, region: str) -> float:
+    from .codesets.procedures import load_regions
+    d = load_regions().distance(code_region, region)
+    if d is None:
+        return -5.0
+    return {0: 3.0, 1: 2.5, 2: 2.0, 3: 1.5}.get(d, 0.5)
+
+
 def _match_score(c, frame: dict, text: str) -> float:
     s = 0.0
     if frame.get("region") is not None:
-        s += 3.0 if c.region == frame["region"] else -5.0
+        s += _region_score(c.region, frame["region"])
     fc = frame.get("contrast")
     if c.contrast not in (None, "na"):
         if fc is None:
@@ -135,13 +143,13 @@ def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[
 # ---------------------------------------------------------------------------------------------- ICD-10-CM
 @dataclass
 class FindingMention:
-    code: Optional[str]
+    code: str | None
     assertion: str
-    section: Optional[str]
+    section: str | None
     start: int
     end: int
     text: str
-    concept: Optional[str] = None
+    concept: str | None = None
 
 
 @dataclass
@@ -248,5 +256,14 @@ def ev(doc_text: str, pairs) -> tuple[Evidence, ...]:
     return tuple(Evidence(s, e, doc_text[s:e]) for s, e in pairs)
 
 
-__all__ = ["select_cpt", "modifiers_for", "code_icd10", "FindingMention", "IcdDecision", "make_flag", "ev",
-           "ProcedureLine", "DiagnosisCode"]
+__all__ = [
+    "DiagnosisCode",
+    "FindingMention",
+    "IcdDecision",
+    "ProcedureLine",
+    "code_icd10",
+    "ev",
+    "make_flag",
+    "modifiers_for",
+    "select_cpt",
+]

@@ -11,10 +11,10 @@ Everything is loaded once, immutable, in a deterministic order.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from types import MappingProxyType
-from typing import Mapping, Optional
 
 from .datafiles import iter_jsonl, resource_path
 
@@ -42,26 +42,26 @@ def norm(text: str) -> str:
 class Concept:
     id: str
     term: str
-    icd10cm: Optional[str]
+    icd10cm: str | None
     synonyms: tuple[str, ...] = ()
-    laterality: Optional[Mapping[str, str]] = None
-    acuity: Optional[Mapping[str, str]] = None
+    laterality: Mapping[str, str] | None = None
+    acuity: Mapping[str, str] | None = None
     kind: str = "finding"
     body_system: str = ""
     integral_symptoms: tuple[str, ...] = ()
-    history_code: Optional[str] = None
-    family_code: Optional[str] = None
+    history_code: str | None = None
+    family_code: str | None = None
 
 
 @dataclass(frozen=True)
 class Region:
     region: str
     synonyms: tuple[str, ...]
-    parent: Optional[str]
+    parent: str | None
     paired: bool
 
 
-@lru_cache(maxsize=None)
+@cache
 def term_maps() -> Mapping[str, Mapping[str, str]]:
     """label -> {normalized surface form: value}."""
     out = {}
@@ -77,7 +77,7 @@ def _freeze(d):
     return MappingProxyType(dict(d)) if d else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def findings() -> tuple[Concept, ...]:
     try:
         path = resource_path("lexicons", "findings.jsonl")
@@ -94,7 +94,7 @@ def findings() -> tuple[Concept, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def finding_index() -> Mapping[str, Concept]:
     idx: dict[str, Concept] = {}
     for c in findings():
@@ -103,7 +103,7 @@ def finding_index() -> Mapping[str, Concept]:
     return MappingProxyType(idx)
 
 
-@lru_cache(maxsize=None)
+@cache
 def concepts_by_code() -> Mapping[str, Concept]:
     idx: dict[str, Concept] = {}
     for c in findings():
@@ -113,7 +113,7 @@ def concepts_by_code() -> Mapping[str, Concept]:
     return MappingProxyType(idx)
 
 
-@lru_cache(maxsize=None)
+@cache
 def regions() -> tuple[Region, ...]:
     try:
         path = resource_path("codesets", "regions.jsonl")
@@ -123,7 +123,7 @@ def regions() -> tuple[Region, ...]:
                  for _, r in iter_jsonl(path))
 
 
-@lru_cache(maxsize=None)
+@cache
 def region_index() -> Mapping[str, Region]:
     idx: dict[str, Region] = {}
     for r in regions():
@@ -146,8 +146,8 @@ def entity_patterns() -> list[dict]:
 
     for label, m in term_maps().items():
         for surface, value in m.items():
-            if label == "LATERALITY" and len(surface) == 1:
-                continue  # single letters only through token patterns below
+            if (label == "LATERALITY" and len(surface) == 1) or (label == "MODALITY" and surface == "us"):
+                continue  # ambiguous short forms: only through the case-sensitive token patterns below
             add(label, surface, f"{label.lower()}:{value}")
     for r in regions():
         for s in (r.region.replace("_", " "), *r.synonyms):

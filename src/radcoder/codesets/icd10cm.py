@@ -465,8 +465,10 @@ class Icd10cm:
     def excludes1_conflict(self, a: str, b: str) -> bool:
         """True if an Excludes1 note on ``a`` (or its ancestors) names a code/range that
         ``b`` falls under, or vice versa. References are parsed from the note text
-        ("(J18.-)", "(E10-E13)", "(K35.2-)", "(N48.1, N48.2-)"); notes whose code
-        reference cannot be parsed (e.g. "(I69. with final characters -23)") are ignored.
+        ("(J18.-)", "(E10-E13)", "(K35.2-)", "(N48.1, N48.2-)", "(E08-E13 with .44)",
+        "(I69. with final characters -23)"; see :func:`parse_code_refs`). Notes without
+        a usable code reference ("disorders of:", "- see nerve injury by body region",
+        "... with ketoacidosis") are ignored. A code never conflicts with itself.
         """
         ca, cb = self._require(a), self._require(b)
         if ca == cb:

@@ -46,6 +46,7 @@ from typing import Any
 from ..errors import Errors, ResourceError, Warnings, warn_once
 
 __all__ = [
+    "ANY_REGION_DISTANCE",
     "CODESET_VERSION",
     "CptCode",
     "CptTable",
@@ -70,6 +71,9 @@ __all__ = [
 CODESET_VERSION = "radcoder-authored 2026.1"
 CPT_RELEASE = "CPT 2026 code numbers"
 
+#: :meth:`RegionTable.distance` for codes whose region is ``any`` (guidance, FNA, follow-up studies).
+ANY_REGION_DISTANCE = 10
+
 CPT_FILE = "cpt_radiology.jsonl"
 HCPCS_FILE = "hcpcs_radiology.jsonl"
 MODIFIER_FILE = "modifiers.jsonl"
@@ -85,7 +89,7 @@ LATERALITIES = frozenset({"unilateral", "bilateral", "na"})
 BILATERAL_INDICATORS = frozenset({0, 1, 2, 3, 9})
 PCTC_INDICATORS = frozenset(range(10))
 GUIDANCES = frozenset({"US", "CT", "MR", "FLUORO", "STEREO", "MAMMO", "ANY"})
-HCPCS_KINDS = frozenset({"contrast", "radiopharmaceutical", "addon", "transport", "other"})
+HCPCS_KINDS = frozenset({"contrast", "radiopharmaceutical", "drug", "addon", "transport", "other"})
 HCPCS_STATUSES = frozenset({"active", "deleted"})
 MODIFIER_KINDS = frozenset({"laterality", "component", "reduced", "repeat", "distinct", "payment", "anatomic",
                             "other"})
@@ -336,9 +340,35 @@ class RegionTable(_Frozen):
         return len(self._rows)
 
     def lookup(self, term: str) -> tuple[Region, ...]:
-        """Regions whose synonyms (or name) match ``term`` (case- and space-insensitive), in file order."""
+        """Regions whose name or synonyms match ``term`` (case- and space-insensitive).
+
+        The region named by the term comes first, then the others in file order. The file is ordered
+        so that a first-wins index over (name, *synonyms) also maps every region name to itself.
+        """
         key = " ".join(term.lower().split())
         return tuple(self._rows[r] for r in self._by_term.get(key, ()))
+
+    def distance(self, code_region: str, region: str) -> int | None:
+        """How well a code defined for ``code_region`` fits an exam of ``region`` (lower is better).
+
+        0: same region; 1: ``region``'s name is a synonym of ``code_region`` (a CPT grouping that names
+        it, such as ``orbit`` -> ``orbit_sella_ear`` or ``temporal_bone`` -> ``brain``); k + 1:
+        ``code_region`` is the k-th ancestor of ``region`` (``femur`` -> ``lower_extremity`` is 2,
+        ``knee`` -> ``lower_extremity`` is 3); :data:`ANY_REGION_DISTANCE` for codes whose region is
+        ``any``; None: not covered.
+        """
+        if code_region == region:
+            return 0
+        best: int | None = None
+        if code_region in self._by_term.get(region.replace("_", " "), ()):
+            best = 1
+        else:
+            anc = self.ancestors(region)
+            if code_region in anc:
+                best = anc.index(code_region) + 2
+        if best is None and code_region == "any" and "any" in self._rows:
+            best = ANY_REGION_DISTANCE
+        return best
 
     def ancestors(self, region: str) -> tuple[str, ...]:
         """Parent, grandparent, ... of ``region`` (empty for a root or an unknown region)."""
@@ -391,6 +421,11 @@ def _build_regions() -> RegionTable:
             lst = by_term.setdefault(t, [])
             if name not in lst:
                 lst.append(name)
+    for name in rows:  # the region named by a term first
+        for t in (name, name.replace("_", " ")):
+            lst = by_term[t]
+            lst.remove(name)
+            lst.insert(0, name)
     return RegionTable(rows, {k: tuple(v) for k, v in by_term.items()}, CODESET_VERSION, path)
 
 
@@ -772,12 +807,12 @@ class HcpcsTable(_Frozen):
         return _find(self._rows.values(), HcpcsCode, criteria)
 
     def allowed_modifiers(self, code: str, *, include_inactive: bool = False) -> frozenset[str]:
-        """Drug/contrast codes: JW, JZ and the payment set; G0279: 26/TC plus the diagnostic-mammo set;
+        """Contrast, radiopharmaceutical and drug codes: JW, JZ and the payment set; G0279: 26/TC plus the diagnostic-mammo set;
         portable X-ray transport: GA/GY/GZ (R0075 also UN-US). Deleted codes allow nothing."""
         row = self[code]
         if not row.active:
             return frozenset()
-        if row.kind in ("contrast", "radiopharmaceutical"):
+        if row.kind in ("contrast", "radiopharmaceutical", "drug"):
             s = {"JW", "JZ", "GA", "GZ", "GY", "KX"}
         elif row.kind == "addon":
             s = {"26", "TC", "52", "59", "XE", "XP", "XS", "XU", "76", "77", "GA", "GZ", "GY", "GG", "GH"}
