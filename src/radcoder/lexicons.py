@@ -25,6 +25,7 @@ TERM_FILES = {
     "GUIDANCE": "guidance_terms.jsonl",
     "PROCEDURE": "procedure_terms.jsonl",
     "LATERALITY": "laterality_terms.jsonl",
+    "ANATOMY": "anatomy_terms.jsonl",   # exam-object terms that are not region synonyms (value = region id)
 }
 
 _WS = re.compile(r"\s+")
@@ -132,6 +133,29 @@ def region_index() -> Mapping[str, Region]:
     return MappingProxyType(idx)
 
 
+# words that the guideline keeps out of FINDING spans (cues, severity, laterality, encounter words)
+_SPAN_STOP_FIRST = frozenset({
+    "mild", "moderate", "severe", "small", "large", "tiny", "minimal", "trace", "displaced", "nondisplaced",
+    "non-displaced", "left", "right", "bilateral", "history", "hx", "h/o", "family", "mother", "father",
+    "sister", "brother", "evaluate", "eval", "rule", "r/o", "follow-up", "followup", "f/u", "surveillance",
+    "encounter", "screening", "routine", "annual", "personal", "known", "possible", "probable", "no",
+    "multiple", "focal", "diffuse", "patchy", "status", "s/p", "post", "prior", "old", "new", "bilat",
+})
+_SPAN_STOP_ANY = ("history of", "family history", "evaluate for", "rule out", "follow-up", "follow up",
+                  "screening", "surveillance", "encounter")
+
+
+def finding_pattern_ok(surface: str) -> bool:
+    """Whether a lexicon surface form is a minimal FINDING span under the guideline (for NER patterns)."""
+    t = norm(surface)
+    if not t or len(t) < 2:
+        return False
+    first = t.split()[0]
+    if first in _SPAN_STOP_FIRST and len(t.split()) > 1:
+        return False
+    return not any(x in t for x in _SPAN_STOP_ANY) or t in ("screening",)
+
+
 def entity_patterns() -> list[dict]:
     """spaCy EntityRuler patterns for every lexicon (phrase patterns, matched on LOWER)."""
     pats: list[dict] = []
@@ -157,7 +181,8 @@ def entity_patterns() -> list[dict]:
             add("ANATOMY", s, f"region:{r.region}")
     for c in findings():
         for s in (c.term, *c.synonyms):
-            add("FINDING", s, f"finding:{c.id}")
+            if finding_pattern_ok(s):
+                add("FINDING", s, f"finding:{c.id}")
     # token patterns
     pats.append({"label": "MODALITY", "pattern": [{"ORTH": "US"}], "id": "modality:US"})
     num = {"LOWER": {"IN": ["1", "2", "3", "4", "5", "6", "one", "two", "three", "four", "five", "six", "single"]}}
