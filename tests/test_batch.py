@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from radcoder.batch import read_inputs, run_batch, InputError, ReportInput
+from radcoder.batch import InputError, ReportInput, read_inputs, run_batch
 from radcoder.errors import RadcoderError
 from radcoder.schema import validate_record
 
@@ -12,8 +12,7 @@ GOOD2 = "CT HEAD WITHOUT CONTRAST\nHISTORY: headache\nIMPRESSION: Normal."
 
 def _write_jsonl(path, rows):
     with open(path, "wb") as f:
-        for r in rows:
-            f.write(r if isinstance(r, bytes) else (json.dumps(r) + "\n").encode())
+        f.writelines(r if isinstance(r, bytes) else (json.dumps(r) + "\n").encode() for r in rows)
 
 
 @pytest.mark.parametrize("bad,code", [
@@ -34,7 +33,7 @@ def test_batch_bad_row_between_good_rows(tmp_path, rules_model_dir, bad, code):
     out = tmp_path / "out.jsonl"
     counts = run_batch(inp, out, model=str(rules_model_dir))
     recs = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["id"] for r in recs][0] == "g1" and recs[-1]["id"] == "g2" and len(recs) == 3
+    assert next(r["id"] for r in recs) == "g1" and recs[-1]["id"] == "g2" and len(recs) == 3
     assert recs[0]["error"] is None and recs[2]["error"] is None
     assert recs[1]["error"]["code"] == code
     assert counts == {"written": 2, "errors": 1, "skipped": 0}
@@ -89,8 +88,8 @@ def test_batch_input_errors(tmp_path):
 
 
 def test_batch_component_failure_is_isolated(rules_nlp):
-    from radcoder.batch import code_reports
     import radcoder.components.frames as frames_mod
+    from radcoder.batch import code_reports
     comp = rules_nlp.get_pipe("radcoder_frames")
     original = comp.build
 

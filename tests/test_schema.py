@@ -1,8 +1,16 @@
 import pytest
 
 from radcoder.errors import RadcoderError
-from radcoder.schema import (DiagnosisCode, Entity, ErrorInfo, Evidence, Flag, ProcedureLine, ReportResult,
-                             validate_record)
+from radcoder.schema import (
+    DiagnosisCode,
+    Entity,
+    ErrorInfo,
+    Evidence,
+    Flag,
+    ProcedureLine,
+    ReportResult,
+    validate_record,
+)
 
 TEXT = "CHEST 2 VIEWS PA AND LAT\nINDICATION: cough\nIMPRESSION: No acute disease."
 

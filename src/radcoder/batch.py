@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Union
+from typing import Union
 
 from .errors import Errors, RadcoderError
 from .schema import PAYERS, SETTINGS, ReportResult
@@ -44,8 +43,8 @@ def _err(report_id: str, msg: str) -> InputError:
     return InputError(report_id, msg[1:5], msg)
 
 
-def check_text(report_id: str, raw: Union[str, bytes], *, encoding: str = "utf-8",
-               max_chars: int = DEFAULT_MAX_CHARS) -> Union[str, InputError]:
+def check_text(report_id: str, raw: str | bytes, *, encoding: str = "utf-8",
+               max_chars: int = DEFAULT_MAX_CHARS) -> str | InputError:
     if isinstance(raw, bytes):
         if b"\x00" in raw:
             return _err(report_id, Errors.E303.format(report_id=report_id))
@@ -139,7 +138,7 @@ def read_dir(path: Path, encoding: str, max_chars: int) -> Iterator[Item]:
         yield _make_input(rid, raw, None, None, 0, encoding, max_chars)
 
 
-def read_inputs(path: Union[str, Path], *, encoding: str = "utf-8", max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Item]:
+def read_inputs(path: str | Path, *, encoding: str = "utf-8", max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Item]:
     """Yield a ReportInput or an InputError for every report in ``path`` (.jsonl, .csv, .parquet, dir)."""
     path = Path(path)
     if not path.exists():
@@ -207,7 +206,7 @@ def code_reports(nlp, inputs: list[ReportInput]) -> dict[str, dict]:
 _worker_nlp = None
 
 
-def _worker_init(model_path: Optional[str]) -> None:
+def _worker_init(model_path: str | None) -> None:
     global _worker_nlp
     from . import load
     _worker_nlp = load(model_path)
@@ -228,7 +227,7 @@ def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
         yield buf
 
 
-def run_batch(input_path, out_path, *, model: Optional[str] = None, n_process: int = 1, resume: bool = False,
+def run_batch(input_path, out_path, *, model: str | None = None, n_process: int = 1, resume: bool = False,
               encoding: str = "utf-8", max_chars: int = DEFAULT_MAX_CHARS, chunk_size: int = CHUNK) -> dict:
     """Code every report of ``input_path`` into ``out_path`` (JSONL). Returns counts."""
     out_path = Path(out_path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -40,13 +39,14 @@ def _fail(e: Exception, code: int = 2):
 @app.command("code")
 def code_cmd(report: str = typer.Argument(..., help="Report text file, or - for stdin."),
              json_out: bool = typer.Option(False, "--json", help="Print the output record as JSON."),
-             model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: shipped model)."),
+             model: Path | None = typer.Option(None, "--model", help="Model folder (default: shipped model)."),
              setting: str = typer.Option("global", help="global | professional | technical"),
-             report_id: Optional[str] = typer.Option(None, "--id", help="Report id for the record.")):
+             report_id: str | None = typer.Option(None, "--id", help="Report id for the record.")):
     """Code one report."""
-    from .batch import check_text, InputError
-    from .reporting import format_record
     import radcoder
+
+    from .batch import InputError, check_text
+    from .reporting import format_record
     try:
         raw = sys.stdin.buffer.read() if report == "-" else Path(report).read_bytes()
     except OSError as e:
@@ -69,7 +69,7 @@ def code_cmd(report: str = typer.Argument(..., help="Report text file, or - for 
 @app.command("batch")
 def batch_cmd(input: Path = typer.Argument(..., help=".jsonl, .csv, .parquet or a folder of .txt files"),
               out: Path = typer.Option(..., "--out", help="Output JSONL (one record per input)."),
-              model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: shipped model)."),
+              model: Path | None = typer.Option(None, "--model", help="Model folder (default: shipped model)."),
               n_process: int = typer.Option(1, "--n-process", min=1, help="Worker processes."),
               resume: bool = typer.Option(False, "--resume", help="Skip ids already in --out and append."),
               encoding: str = typer.Option("utf-8", help="Encoding of .txt/.csv inputs."),
@@ -85,7 +85,7 @@ def batch_cmd(input: Path = typer.Argument(..., help=".jsonl, .csv, .parquet or 
 
 
 @app.command("evaluate")
-def evaluate_cmd(model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: shipped model)."),
+def evaluate_cmd(model: Path | None = typer.Option(None, "--model", help="Model folder (default: shipped model)."),
                  dataset: list[str] = typer.Option(["authored", "cmc2007", "openi"], "--dataset",
                                                    help="authored | cmc2007 | openi | path to a gold JSONL"),
                  out: Path = typer.Option(Path("evaluation/radcoder_default"), "--out", help="Output folder."),
@@ -107,7 +107,7 @@ def evaluate_cmd(model: Optional[Path] = typer.Option(None, "--model", help="Mod
 def train_cmd(out: Path = typer.Option(Path("models/radcoder_default"), "--out", help="Where to save the pipeline."),
               config: Path = typer.Option(Path("training/configs/ner.cfg"), "--config", help="spaCy NER config."),
               work_dir: Path = typer.Option(Path("training/output"), "--work-dir", help="Intermediate outputs."),
-              max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Override training.max_steps.")):
+              max_steps: int | None = typer.Option(None, "--max-steps", help="Override training.max_steps.")):
     """Rebuild the default model from corpus/: corpus files, NER, ranker, packaged pipeline."""
     from .training import train_all
     ov = {"training.max_steps": max_steps} if max_steps else None
@@ -116,7 +116,7 @@ def train_cmd(out: Path = typer.Option(Path("models/radcoder_default"), "--out",
 
 
 @corpus_app.command("validate")
-def corpus_validate_cmd(root: Optional[Path] = typer.Option(None, "--root", help="Corpus folder (default corpus/).")):
+def corpus_validate_cmd(root: Path | None = typer.Option(None, "--root", help="Corpus folder (default corpus/).")):
     """Check every annotated report (offsets, labels, codes, modifiers, guideline rules)."""
     from .corpus import load_authored, load_standoff, validate_corpus
     recs = load_authored(root) + load_standoff("cmc2007", root) + load_standoff("openi", root)
@@ -128,8 +128,8 @@ def corpus_validate_cmd(root: Optional[Path] = typer.Option(None, "--root", help
 
 
 @corpus_app.command("stats")
-def corpus_stats_cmd(root: Optional[Path] = typer.Option(None, "--root"),
-                     out: Optional[Path] = typer.Option(None, "--out", help="Write the statistics as JSON.")):
+def corpus_stats_cmd(root: Path | None = typer.Option(None, "--root"),
+                     out: Path | None = typer.Option(None, "--out", help="Write the statistics as JSON.")):
     """Label counts, assertion distribution, modalities, hard-case tags, codes, documents per split."""
     from .corpus import corpus_stats, load_authored, load_standoff
     recs = load_authored(root) + load_standoff("cmc2007", root) + load_standoff("openi", root)
@@ -144,8 +144,8 @@ def corpus_stats_cmd(root: Optional[Path] = typer.Option(None, "--root"),
 def benchmark_cmc_cmd(train: Path = typer.Option(..., "--train", help="CMC 2007 XML to train on."),
                       test: Path = typer.Option(..., "--test", help="CMC 2007 XML to predict."),
                       out: Path = typer.Option(..., "--out", help="Output folder."),
-                      model: Optional[Path] = typer.Option(None, "--model"),
-                      icd9_map: Optional[Path] = typer.Option(None, "--icd9-map", help="icd9_to_icd10cm.tsv")):
+                      model: Path | None = typer.Option(None, "--model"),
+                      icd9_map: Path | None = typer.Option(None, "--icd9-map", help="icd9_to_icd10cm.tsv")):
     """Train the ICD-10-CM ranking on TRAIN, predict TEST; write predictions.jsonl and metrics.json."""
     from .benchmarks.cmc2007 import run_benchmark
     try:
@@ -160,7 +160,7 @@ def benchmark_cmc_cmd(train: Path = typer.Option(..., "--train", help="CMC 2007 
 @benchmark_app.command("cmc2007-cv")
 def benchmark_cmc_cv_cmd(data: Path = typer.Option(..., "--data", help="CMC 2007 developer XML."),
                          out: Path = typer.Option(Path("evaluation/radcoder_default/cmc2007_cv"), "--out"),
-                         folds: int = typer.Option(5, "--folds"), model: Optional[Path] = typer.Option(None, "--model")):
+                         folds: int = typer.Option(5, "--folds"), model: Path | None = typer.Option(None, "--model")):
     """k-fold cross-validation of the CMC coder and its baselines on the developer split."""
     from .benchmarks.cmc2007 import cross_validate
     r = cross_validate(data, out, folds=folds, model=model)

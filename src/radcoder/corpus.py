@@ -12,9 +12,9 @@ import csv
 import hashlib
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 SHARED_ENV = "RADCODER_SHARED_DATA"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import spacy
 from spacy.language import Language
@@ -32,7 +31,7 @@ def default_model_path() -> Path:
     return here.parents[2] / "models" / DEFAULT_MODEL_NAME
 
 
-def build_pipeline(ner_source: Optional[Language] = None, *, ruler: bool = True, ruler_first: bool = False,
+def build_pipeline(ner_source: Language | None = None, *, ruler: bool = True, ruler_first: bool = False,
                    name: str = DEFAULT_MODEL_NAME) -> Language:
     """A radcoder pipeline: tokenizer, sentences, sections, [trained ner], entity ruler (lexicons),
     normalizer, assertion, frames, coder. ``ner_source`` is a pipeline with a trained ``ner`` to copy in."""

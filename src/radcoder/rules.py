@@ -7,9 +7,10 @@ unknown keys and bad values with a coded error that names the file and the line.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 from .datafiles import iter_jsonl, resource_path
 from .errors import Errors, ResourceError
@@ -25,7 +26,7 @@ class AssertionRule:
     literal: str
     category: str
     direction: str
-    max_scope: Optional[int] = None
+    max_scope: int | None = None
     allowed_types: tuple[str, ...] = ()
     comment: str = ""
 

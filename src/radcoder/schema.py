@@ -6,8 +6,9 @@ The JSON form is fixed by ``shared/SPEC.md`` (the "output record"); fields may b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from .errors import Errors, RadcoderError
 
@@ -35,7 +36,7 @@ class Evidence:
         return {"start": self.start, "end": self.end, "text": self.text}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Evidence":
+    def from_dict(cls, d: Mapping) -> Evidence:
         return cls(int(d["start"]), int(d["end"]), str(d.get("text", "")))
 
 
@@ -59,7 +60,7 @@ class ProcedureLine:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "ProcedureLine":
+    def from_dict(cls, d: Mapping) -> ProcedureLine:
         return cls(str(d["code"]), tuple(d.get("modifiers", ())), int(d.get("units", 1)),
                    float(d.get("score", 1.0)), tuple(Evidence.from_dict(e) for e in d.get("evidence", ())),
                    str(d.get("description", "")), tuple(d.get("alternatives", ())))
@@ -84,7 +85,7 @@ class DiagnosisCode:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "DiagnosisCode":
+    def from_dict(cls, d: Mapping) -> DiagnosisCode:
         return cls(str(d["code"]), int(d["rank"]), float(d.get("score", 1.0)),
                    tuple(Evidence.from_dict(e) for e in d.get("evidence", ())),
                    str(d.get("description", "")), str(d.get("reason", "")))
@@ -96,16 +97,16 @@ class Entity:
     end: int
     label: str
     text: str = ""
-    assertion: Optional[str] = None
-    section: Optional[str] = None
-    icd10cm: Optional[str] = None
+    assertion: str | None = None
+    section: str | None = None
+    icd10cm: str | None = None
 
     def to_dict(self) -> dict:
         return {"start": self.start, "end": self.end, "label": self.label, "text": self.text,
                 "assertion": self.assertion, "section": self.section, "icd10cm": self.icd10cm}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Entity":
+    def from_dict(cls, d: Mapping) -> Entity:
         return cls(int(d["start"]), int(d["end"]), str(d["label"]), str(d.get("text", "")),
                    d.get("assertion"), d.get("section"), d.get("icd10cm"))
 
@@ -120,7 +121,7 @@ class Flag:
         return {"code": self.code, "message": self.message, "evidence": [e.to_dict() for e in self.evidence]}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Flag":
+    def from_dict(cls, d: Mapping) -> Flag:
         return cls(str(d["code"]), str(d.get("message", "")),
                    tuple(Evidence.from_dict(e) for e in d.get("evidence", ())))
 
@@ -145,9 +146,9 @@ class ReportResult:
     icd10cm: tuple[DiagnosisCode, ...] = ()
     entities: tuple[Entity, ...] = ()
     flags: tuple[Flag, ...] = ()
-    error: Optional[ErrorInfo] = None
+    error: ErrorInfo | None = None
     frames: tuple[Mapping[str, Any], ...] = ()
-    route: Optional[str] = None
+    route: str | None = None
     codesets: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -163,7 +164,7 @@ class ReportResult:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "ReportResult":
+    def from_dict(cls, d: Mapping) -> ReportResult:
         err = d.get("error")
         return cls(
             id=str(d["id"]), model=str(d.get("model", "")),
@@ -178,7 +179,7 @@ class ReportResult:
         )
 
     @classmethod
-    def failed(cls, report_id: str, model: str, code: str, message: str) -> "ReportResult":
+    def failed(cls, report_id: str, model: str, code: str, message: str) -> ReportResult:
         return cls(id=report_id, model=model, error=ErrorInfo(code, message))
 
 
@@ -187,7 +188,7 @@ def _check(cond: bool, fieldname: str, detail: str) -> None:
         raise RadcoderError(Errors.E202.format(field=fieldname, detail=detail))
 
 
-def _check_evidence(ev: Any, where: str, text_len: Optional[int]) -> None:
+def _check_evidence(ev: Any, where: str, text_len: int | None) -> None:
     _check(isinstance(ev, list), where, "evidence must be a list")
     for e in ev:
         _check(isinstance(e, dict) and isinstance(e.get("start"), int) and isinstance(e.get("end"), int),
@@ -197,7 +198,7 @@ def _check_evidence(ev: Any, where: str, text_len: Optional[int]) -> None:
             _check(e["end"] <= text_len, where, f"offset {e['end']} beyond text length {text_len}")
 
 
-def validate_record(rec: Mapping, text: Optional[str] = None) -> None:
+def validate_record(rec: Mapping, text: str | None = None) -> None:
     """Raise RadcoderError (E202) if ``rec`` does not follow the output-record schema.
 
     With ``text``, offsets are checked against it and every ``text`` field must equal its slice.

@@ -15,7 +15,6 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import Optional
 
 from .corpus import load_authored, load_standoff
 
@@ -64,9 +63,10 @@ def build_corpus(out_dir: str | Path, include_real: bool = True) -> dict[str, Pa
 
 
 def train_ner(corpus_dir: str | Path, out_dir: str | Path, config: str | Path = DEFAULT_CONFIG,
-              overrides: Optional[dict] = None) -> Path:
+              overrides: dict | None = None) -> Path:
     """Train spaCy ``ner`` on ``corpus_dir``/train.spacy (dev.spacy for model selection)."""
     from spacy.cli.train import train as spacy_train
+
     from .pipeline import register_components
     register_components()
     corpus_dir, out_dir = Path(corpus_dir), Path(out_dir)
@@ -76,10 +76,11 @@ def train_ner(corpus_dir: str | Path, out_dir: str | Path, config: str | Path = 
     return out_dir / "model-best"
 
 
-def package(out: str | Path, ner_path: Optional[str | Path] = None, *, ruler: bool = True,
-            ranker_dir: Optional[str | Path] = None) -> Path:
+def package(out: str | Path, ner_path: str | Path | None = None, *, ruler: bool = True,
+            ranker_dir: str | Path | None = None) -> Path:
     """Assemble the full pipeline (optionally with a trained NER) and save it to ``out``."""
     import spacy
+
     from .pipeline import build_pipeline
     ner_source = spacy.load(ner_path) if ner_path else None
     nlp = build_pipeline(ner_source=ner_source, ruler=ruler)
@@ -93,7 +94,7 @@ def package(out: str | Path, ner_path: Optional[str | Path] = None, *, ruler: bo
 
 
 def train_all(out: str | Path, work_dir: str | Path = REPO / "training" / "output",
-              config: str | Path = DEFAULT_CONFIG, overrides: Optional[dict] = None) -> Path:
+              config: str | Path = DEFAULT_CONFIG, overrides: dict | None = None) -> Path:
     """The one training command: corpus -> NER -> ranker -> packaged pipeline at ``out``."""
     work_dir = Path(work_dir)
     paths = build_corpus(work_dir / "corpus")

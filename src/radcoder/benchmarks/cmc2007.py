@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -133,9 +133,10 @@ def default_map_path() -> Path:
     return d / "cmc2007" / "icd9_to_icd10cm.tsv"
 
 
-def run_benchmark(train_xml, test_xml, out_dir, *, model=None, map_path=None, coder: Optional[CmcCoder] = None) -> dict:
+def run_benchmark(train_xml, test_xml, out_dir, *, model=None, map_path=None, coder: CmcCoder | None = None) -> dict:
     """Train on ``train_xml``, predict ``test_xml``, write predictions.jsonl and metrics.json."""
     import radcoder
+
     from ..codesets.icd10cm import load_icd10cm
     icd9 = read_icd9_map(map_path or default_map_path())
     inv = {v: k for k, v in icd9.items()}
@@ -172,10 +173,11 @@ def run_benchmark(train_xml, test_xml, out_dir, *, model=None, map_path=None, co
 
 
 def cross_validate(data_xml, out_dir=None, *, folds: int = 5, seed: int = 13, model=None, map_path=None,
-                   grid: Optional[list[dict]] = None) -> dict:
+                   grid: list[dict] | None = None) -> dict:
     """k-fold cross-validation on the developer split, for our model and the TF-IDF+LR baseline."""
-    import radcoder
     from sklearn.model_selection import KFold
+
+    import radcoder
     icd9 = read_icd9_map(map_path or default_map_path())
     nlp = radcoder.load(model)
     docs, gold = load_xml(data_xml, icd9)

@@ -11,8 +11,8 @@ negated > uncertain > hypothetical > historical > family.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Optional, Sequence
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -29,7 +29,7 @@ PRIORITY = {"NEGATED": 0, "UNCERTAIN": 1, "HYPOTHETICAL": 2, "HISTORICAL": 3, "F
 
 class AssertionDetector:
     def __init__(self, nlp: Language, name: str = "radcoder_assertion", *, labels: Sequence[str] = ("FINDING",),
-                 spans_key: Optional[str] = None, max_scope: Optional[int] = None, backward_scope: int = 8,
+                 spans_key: str | None = None, max_scope: int | None = None, backward_scope: int = 8,
                  rules: Iterable[AssertionRule] = ()):
         self.nlp = nlp
         self.name = name
@@ -52,8 +52,8 @@ class AssertionDetector:
             self._by_key[key] = rules
             self.matcher.add("ctx::" + lit, [self.nlp.make_doc(lit)])
 
-    def initialize(self, get_examples: Optional[Callable] = None, *, nlp: Optional[Language] = None,
-                   rules: Optional[Iterable[dict]] = None) -> None:
+    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
+                   rules: Iterable[dict] | None = None) -> None:
         self.rules = load_rules("assertion") if rules is None else parse_rules("assertion", enumerate(rules, 1))
         self._compile()
 
@@ -140,7 +140,7 @@ class AssertionDetector:
         path.mkdir(parents=True, exist_ok=True)
         (path / "assertion_rules.jsonl").write_text(rules_to_jsonl(self.rules), encoding="utf-8")
 
-    def from_disk(self, path, *, exclude=()) -> "AssertionDetector":
+    def from_disk(self, path, *, exclude=()) -> AssertionDetector:
         p = Path(path) / "assertion_rules.jsonl"
         self.rules = parse_rules("assertion", iter_jsonl(p), str(p))
         self._compile()
@@ -152,8 +152,8 @@ class AssertionDetector:
     assigns=["span._.assertion"],
     default_config={"labels": ["FINDING"], "spans_key": None, "max_scope": None, "backward_scope": 8},
 )
-def make_assertion(nlp: Language, name: str, labels: list[str], spans_key: Optional[str],
-                   max_scope: Optional[int], backward_scope: int):
+def make_assertion(nlp: Language, name: str, labels: list[str], spans_key: str | None,
+                   max_scope: int | None, backward_scope: int):
     register_extensions()
     return AssertionDetector(nlp, name, labels=labels, spans_key=spans_key, max_scope=max_scope,
                              backward_scope=backward_scope)

@@ -5,13 +5,12 @@ with an empty id; ``radcoder.to_record(doc, id)`` fills the id)."""
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..about import __version__
-from ..coding import FindingMention, code_icd10, modifiers_for, select_cpt, SCREENING_RE
+from ..coding import SCREENING_RE, FindingMention, code_icd10, modifiers_for, select_cpt
 from ..extensions import CODING, FRAMES, GAPS, SECTIONS_KEY, register_extensions, section_at
 from ..lexicons import region_index
 from ..schema import DiagnosisCode, Entity, Evidence, Flag, ProcedureLine, ReportResult
@@ -23,9 +22,9 @@ US_COMPLETE_ELEMENTS = {
     "pelvis": ("uterus|prostate", "ovar|adnexa|seminal", "bladder"),
 }
 IMAGE_DOC_RE = re.compile(r"\b(images? (?:were |was )?(?:saved|stored|archived|recorded|retained|obtained and stored)|"
-                          r"permanent (?:image|record|recording)|hard ?copy|documented in pacs|saved to pacs)\b", re.I)
+                          r"permanent (?:image|record|recording)|hard ?copy|documented in pacs|saved to pacs)\b", re.IGNORECASE)
 NEEDLE_RE = re.compile(r"\b(needle (?:tip |was )?(?:visualized|seen|observed)|real[- ]time visualization|"
-                       r"under direct (?:ultrasound )?visualization|visualized entering|patent)\b", re.I)
+                       r"under direct (?:ultrasound )?visualization|visualized entering|patent)\b", re.IGNORECASE)
 
 
 def _model_name(nlp) -> str:
@@ -131,10 +130,9 @@ class Coder:
                     f"'{bc}'; coded from the body.", evid)
             if fr["modality"] == "XR" and fr.get("views") is None:
                 add("views_missing", "The number of views is not documented; the radiograph code depends on it.", evid)
-            if fr["modality"] == "IR" and fr.get("guidance"):
-                if not IMAGE_DOC_RE.search(text):
-                    add("incomplete_guidance_documentation", "Imaging guidance is described without a statement "
-                        "that permanent images were recorded; query before billing guidance.", evid)
+            if fr["modality"] == "IR" and fr.get("guidance") and not IMAGE_DOC_RE.search(text):
+                add("incomplete_guidance_documentation", "Imaging guidance is described without a statement "
+                    "that permanent images were recorded; query before billing guidance.", evid)
             if fr["modality"] == "US" and fr.get("extent") == "complete" and fr.get("region") in US_COMPLETE_ELEMENTS:
                 findings_text = " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ())
                                          if s.label_ in ("findings", "impression")).lower()
@@ -202,7 +200,7 @@ class Coder:
         if self.ranker is not None:
             self.ranker.save(path / "ranker")
 
-    def from_disk(self, path, *, exclude=()) -> "Coder":
+    def from_disk(self, path, *, exclude=()) -> Coder:
         from pathlib import Path
         p = Path(path) / "ranker"
         if (p / "ranker.json").exists():

@@ -8,7 +8,6 @@ subtype, evidence`` (evidence = list of (start, end) of the spans that gave each
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -19,29 +18,29 @@ from ..lexicons import norm, region_index, term_maps
 COMBINE = {frozenset({"abdomen", "pelvis"}): "abdomen_pelvis"}
 NO_CONTRAST_MODALITIES = {"XR", "US", "DUPLEX", "MAMMO", "DBT", "DEXA", "NM", "PET", "FLUORO", "IR"}
 PLURAL_BILATERAL = re.compile(r"(knees|hips|shoulders|ankles|feet|hands|wrists|elbows|breasts|legs|arms|"
-                              r"extremities|femurs|tibias|heels|thumbs|clavicles|carotids)\b", re.I)
+                              r"extremities|femurs|tibias|heels|thumbs|clavicles|carotids)\b", re.IGNORECASE)
 WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "single": 1}
 
 
-def term_value(label: str, span: Span) -> Optional[str]:
+def term_value(label: str, span: Span) -> str | None:
     m = term_maps().get(label, {})
     return m.get(norm(span.text))
 
 
-def views_value(span: Span) -> tuple[Optional[int], Optional[str]]:
+def views_value(span: Span) -> tuple[int | None, str | None]:
     v = term_value("VIEWS", span)
     if v in ("complete", "limited"):
         return None, v
     if v and v.isdigit():
         return int(v), None
-    m = re.match(r"\s*(\d+|one|two|three|four|five|six|single)\s*-?\s*(v|vw|vws|views?)?\b", span.text, re.I)
+    m = re.match(r"\s*(\d+|one|two|three|four|five|six|single)\s*-?\s*(v|vw|vws|views?)?\b", span.text, re.IGNORECASE)
     if m:
         t = m.group(1).lower()
         return (int(t) if t.isdigit() else WORD_NUM[t]), None
     return None, None
 
 
-def resolve_contrast(values: list[str]) -> Optional[str]:
+def resolve_contrast(values: list[str]) -> str | None:
     """Contrast state from the contrast statements of one part of the report."""
     vals = set(values)
     if not vals:
@@ -62,7 +61,7 @@ class FrameBuilder:
         self.name = name
         self.pair_window = pair_window
 
-    def _region(self, span: Span) -> Optional[str]:
+    def _region(self, span: Span) -> str | None:
         r = region_index().get(norm(span.text))
         if r is None:
             words = norm(span.text).split()
@@ -87,7 +86,7 @@ class FrameBuilder:
         frames: list[dict] = []
         seen = set()
 
-        def side_for(a: Span) -> Optional[str]:
+        def side_for(a: Span) -> str | None:
             best = None
             for lt in lats:
                 d = a.start - lt.end if lt.end <= a.start else lt.start - a.end

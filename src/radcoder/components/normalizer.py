@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -34,7 +32,7 @@ LAT_WORDS = {"left": "left", "right": "right", "bilateral": "bilateral", "bilate
 ACUITY_WORDS = {"acute": "acute", "subacute": "acute", "chronic": "chronic", "recurrent": "chronic"}
 
 
-def lookup_concept(text: str) -> Optional[Concept]:
+def lookup_concept(text: str) -> Concept | None:
     idx = finding_index()
     key = norm(text)
     if key in idx:
@@ -64,7 +62,7 @@ def _window_words(span: Span, before: int = 5, after: int = 3) -> list[str]:
     return [t.lower_ for t in span.doc[lo:hi]]
 
 
-def choose_code(concept: Concept, span: Span) -> Optional[str]:
+def choose_code(concept: Concept, span: Span) -> str | None:
     words = _window_words(span)
     code = concept.icd10cm
     if concept.acuity:

@@ -9,21 +9,21 @@ line names a study (a modality word), else ``other``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable, Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import ensure_path
 
+from ..datafiles import iter_jsonl
 from ..errors import Warnings, warn_once
 from ..extensions import SECTIONS_KEY, register_extensions
 from ..rules import SectionRule, load_rules, parse_rules, rules_to_jsonl
-from ..datafiles import iter_jsonl
 
 EXAM_WORDS = re.compile(
     r"\b(ct|cta|mri?|mra|x-?ray|xr|radiograph\w*|ultrasound|us|sonogra\w*|duplex|doppler|mammo\w*|tomosynthesis|"
-    r"dexa|dxa|pet|spect|nuclear|scan|fluoro\w*|esophagram|vcug|biopsy|views?|chest|abdomen|pelvis)\b", re.I)
+    r"dexa|dxa|pet|spect|nuclear|scan|fluoro\w*|esophagram|vcug|biopsy|views?|chest|abdomen|pelvis)\b", re.IGNORECASE)
 
 
 class Sectionizer:
@@ -43,8 +43,8 @@ class Sectionizer:
         self._re = re.compile(
             rf"(?im)^[ \t]*(?:\d+\.[ \t]*)?(?P<h>{alt})[ \t]*(?::|-(?=[ \t])|(?=[ \t]*$))", )
 
-    def initialize(self, get_examples: Optional[Callable] = None, *, nlp: Optional[Language] = None,
-                   rules: Optional[Iterable[dict]] = None) -> None:
+    def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
+                   rules: Iterable[dict] | None = None) -> None:
         self.rules = load_rules("section") if rules is None else parse_rules("section", enumerate(rules, 1))
         self._compile()
 
@@ -92,7 +92,7 @@ class Sectionizer:
         path.mkdir(parents=True, exist_ok=True)
         (path / "section_headers.jsonl").write_text(rules_to_jsonl(self.rules), encoding="utf-8")
 
-    def from_disk(self, path, *, exclude=()) -> "Sectionizer":
+    def from_disk(self, path, *, exclude=()) -> Sectionizer:
         p = Path(path) / "section_headers.jsonl"
         self.rules = parse_rules("section", iter_jsonl(p), str(p))
         self._compile()

@@ -37,15 +37,15 @@ def _infixes():
     return (
         LIST_ELLIPSES + LIST_ICONS + [
             r"(?<=[0-9])[+\-\*^](?=[0-9-])",
-            r"(?<=[{al}{q}])\.(?=[{au}{q}])".format(al=ALPHA_LOWER, au=ALPHA_UPPER, q=CONCAT_QUOTES),
-            r"(?<=[{a}]),(?=[{a}0-9])".format(a=ALPHA),
-            r"(?<=[0-9]),(?=[{a}])".format(a=ALPHA),
+            rf"(?<=[{ALPHA_LOWER}{CONCAT_QUOTES}])\.(?=[{ALPHA_UPPER}{CONCAT_QUOTES}])",
+            rf"(?<=[{ALPHA}]),(?=[{ALPHA}0-9])",
+            rf"(?<=[0-9]),(?=[{ALPHA}])",
             # hyphens between letters are NOT split (x-ray, T2-weighted, CT-guided)
-            r"(?<=[{a}0-9])[:<>=](?=[{a}0-9])".format(a=ALPHA),
+            rf"(?<=[{ALPHA}0-9])[:<>=](?=[{ALPHA}0-9])",
             r"(?<=[0-9])(?:x|X|×)(?=[0-9.])",          # 3.2x1.5
             r"(?<=[0-9])(?=(?:cm|mm|ml|mL|cc|mCi|MBq|mSv|mGy)\b)",
-            r"(?<=[{a}])/(?=[{a}])".format(a=ALPHA),   # cough/fever -> cough / fever (abbreviations via token_match)
-            r"(?<=[{a}0-9])--(?=[{a}])".format(a=ALPHA),
+            rf"(?<=[{ALPHA}])/(?=[{ALPHA}])",   # cough/fever -> cough / fever (abbreviations via token_match)
+            rf"(?<=[{ALPHA}0-9])--(?=[{ALPHA}])",
         ]
     )
 
@@ -78,6 +78,6 @@ def create_radiology_tokenizer():
     return create
 
 
-def blank(lang: str = "en") -> "spacy.Language":
+def blank(lang: str = "en") -> spacy.Language:
     """A blank pipeline with the radiology tokenizer (for tests and training)."""
     return spacy.blank(lang, config={"nlp": {"tokenizer": {"@tokenizers": "radcoder.tokenizer.v1"}}})

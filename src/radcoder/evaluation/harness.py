@@ -8,11 +8,11 @@ per dataset, ``metrics.json``, ``per_label.csv``, ``per_code.csv``, ``errors.jso
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any
 
 from . import metrics as M
 from . import report as R
@@ -92,7 +92,7 @@ def run_model(nlp, recs: list[dict]) -> list:
 
 
 def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True, n_boot: int = 500,
-                     variants: Optional[dict[str, Any]] = None) -> tuple[dict, list[dict]]:
+                     variants: dict[str, Any] | None = None) -> tuple[dict, list[dict]]:
     """Metrics and error records of one model on one list of annotated reports."""
     import radcoder
     t0 = time.perf_counter()
@@ -107,7 +107,7 @@ def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True
     labels = sorted({s[2] for g in gold_spans for s in g})
     out["ner_exact"] = M.span_prf(gold_spans, pred_spans, "exact", labels=labels)
     out["ner_overlap"] = M.span_prf(gold_spans, pred_spans, "overlap", labels=labels)
-    f1 = lambda g, p: M.span_prf(g, p, "exact", labels=labels)["micro"]["f"]  # noqa: E731
+    f1 = lambda g, p: M.span_prf(g, p, "exact", labels=labels)["micro"]["f"]
     out["ner_exact"]["micro_f_ci95"] = M.bootstrap_ci(f1, gold_spans, pred_spans, n_boot=n_boot)
     for r, d, g, p in zip(recs, docs, gold_spans, pred_spans):
         gs, ps = set(g), set(p)
@@ -139,7 +139,7 @@ def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True
                                           "label": f"{s['assertion']}->{lab}"}]})
     if gold_a:
         out["assertion"] = {"radcoder": M.assertion_scores(gold_a, pred_a)}
-        acc = lambda g, p: M.assertion_scores(g, p)["accuracy"]  # noqa: E731
+        acc = lambda g, p: M.assertion_scores(g, p)["accuracy"]
         out["assertion"]["radcoder"]["accuracy_ci95"] = M.bootstrap_ci(acc, gold_a, pred_a, n_boot=n_boot)
         if baselines:
             try:
@@ -161,7 +161,7 @@ def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True
         p_icd = [[c["code"] for c in rec["icd10cm"]] for rec in recs_c]
         out["icd10cm"] = M.code_scores([set(x) for x in g_icd], [set(x) for x in p_icd])
         out["icd10cm"]["first_listed_accuracy"] = M.first_listed_accuracy([g[0] if g else None for g in g_icd], p_icd)
-        setf = lambda g, p: M.code_scores(g, p)["micro"]["f"]  # noqa: E731
+        setf = lambda g, p: M.code_scores(g, p)["micro"]["f"]
         out["icd10cm"]["micro_f_ci95"] = M.bootstrap_ci(setf, [set(x) for x in g_icd], [set(x) for x in p_icd],
                                                         n_boot=n_boot)
         # guideline check: codes that come only from negated/uncertain/hypothetical gold findings
@@ -178,7 +178,7 @@ def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True
                  for rec in recs_c]
         g_cpt = [g + [(h["code"], (), int(h.get("units", 1))) for h in r.get("hcpcs", [])] for g, (r, _) in zip(g_cpt, coded)]
         out["cpt_hcpcs"] = M.cpt_line_scores(g_cpt, p_cpt)
-        linef = lambda g, p: M.cpt_line_scores(g, p)["line"]["f"]  # noqa: E731
+        linef = lambda g, p: M.cpt_line_scores(g, p)["line"]["f"]
         out["cpt_hcpcs"]["line_f_ci95"] = M.bootstrap_ci(linef, g_cpt, p_cpt, n_boot=n_boot)
         out["cpt_codes"] = M.code_scores([{c[0] for c in g} for g in g_cpt], [{c[0] for c in p} for p in p_cpt])
         # flags
@@ -206,7 +206,7 @@ def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True
                 scores.append(c["score"])
             pl = Counter((c["code"], tuple(sorted(c["modifiers"])), int(c["units"])) for c in rec["cpt"])
             doc_min.append(min(scores) if scores else 0.0)
-            doc_ok.append(set(c["code"] for c in rec["icd10cm"]) == gold_set and pl == gl)
+            doc_ok.append({c["code"] for c in rec["icd10cm"]} == gold_set and pl == gl)
         if y_true:
             out["calibration"] = {"ece": M.expected_calibration_error(y_true, y_prob),
                                   "reliability": M.reliability_curve(y_true, y_prob)}

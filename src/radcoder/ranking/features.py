@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..coding import FindingMention, IcdDecision
 from ..lexicons import concepts_by_code

@@ -7,8 +7,8 @@ attributes end in ``_``) and saves to JSON + ``.npy`` (``allow_pickle=False``), 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -101,7 +101,7 @@ class CodeRanker(ClassifierMixin, BaseEstimator):
         np.save(path / "intercept.npy", np.asarray(self.intercept_), allow_pickle=False)
 
     @classmethod
-    def load(cls, path: str | Path) -> "CodeRanker":
+    def load(cls, path: str | Path) -> CodeRanker:
         path = Path(path)
         meta = json.loads((path / "ranker.json").read_text())
         est = cls(**meta["params"])

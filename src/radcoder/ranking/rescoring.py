@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from ..coding import FindingMention, IcdDecision
 from .features import blocked, candidate_codes, features
@@ -43,6 +43,6 @@ class IcdRescorer:
         (Path(path) / "threshold.txt").write_text(str(self.threshold))
 
     @classmethod
-    def load(cls, path) -> "IcdRescorer":
+    def load(cls, path) -> IcdRescorer:
         t = Path(path) / "threshold.txt"
         return cls(CodeRanker.load(path), float(t.read_text()) if t.exists() else 0.5)

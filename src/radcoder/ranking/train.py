@@ -19,7 +19,7 @@ def ranker_rows(nlp, records):
     try:
         for rec, doc in zip(records, nlp.pipe([r["text"] for r in records])):
             mentions = coder._mentions(doc)
-            from ..coding import code_icd10, SCREENING_RE
+            from ..coding import SCREENING_RE, code_icd10
             decisions = code_icd10(mentions, doc.text, icd=coder.tables[3], screening=bool(SCREENING_RE.search(doc.text)))
             gold = set(rec.get("icd10cm", []))
             for c in candidate_codes(mentions, decisions):
