@@ -46,6 +46,9 @@ def build_pipeline(ner_source: Language | None = None, *, ruler: bool = True, ru
         r = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": False})
         r.add_patterns(entity_patterns())
     if ner_source is not None:
+        if "tok2vec" in ner_source.pipe_names:
+            # make the NER standalone: copy the shared tok2vec into its own model
+            ner_source.replace_listeners("tok2vec", "ner", ["model.tok2vec"])
         nlp.add_pipe("ner", source=ner_source)
     if ruler and not ruler_first:
         r = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": False})
