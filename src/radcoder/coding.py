@@ -60,8 +60,10 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
             order.append((rank_key, code))
         by_code[code].evidence.append((m.start, m.end, m.text))
 
-    confirmed = [m for m in mentions if m.code and m.assertion == "present" and m.section != "indication"]
-    indication = [m for m in mentions if m.code and m.assertion == "present" and m.section == "indication"]
+    # the exam title and technique name what was looked for, not what was found: like the indication
+    reason_sections = ("indication", "exam", "technique")
+    confirmed = [m for m in mentions if m.code and m.assertion == "present" and m.section not in reason_sections]
+    indication = [m for m in mentions if m.code and m.assertion == "present" and m.section in reason_sections]
     confirmed_kinds = {}
     for m in confirmed + indication:
         c = _concept(m.code)

@@ -76,6 +76,13 @@ def train_ner(corpus_dir: str | Path, out_dir: str | Path, config: str | Path = 
     return out_dir / "model-best"
 
 
+def normalization_pairs() -> list[tuple[str, str]]:
+    """(span text, ICD-10-CM code) of every FINDING in the training split (authored and real-text)."""
+    recs = training_records()["train"]
+    return [(s["text"], s["icd10cm"]) for r in recs for s in r.get("spans", [])
+            if s.get("label") == "FINDING" and s.get("icd10cm") and s.get("assertion") != "historical"]
+
+
 def package(out: str | Path, ner_path: str | Path | None = None, *, ruler: bool = True,
             ranker_dir: str | Path | None = None) -> Path:
     """Assemble the full pipeline (optionally with a trained NER) and save it to ``out``."""
@@ -84,6 +91,7 @@ def package(out: str | Path, ner_path: str | Path | None = None, *, ruler: bool 
     from .pipeline import build_pipeline
     ner_source = spacy.load(ner_path) if ner_path else None
     nlp = build_pipeline(ner_source=ner_source, ruler=ruler)
+    nlp.get_pipe("radcoder_normalizer").learn(normalization_pairs())
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)

@@ -14,7 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ..extensions import register_extensions, section_at
-from ..lexicons import Concept, finding_index, norm, term_maps
+from ..lexicons import Concept, concepts_by_code, finding_index, norm, term_maps
 
 EXAM_SECTIONS = {"exam", "technique"}
 CONTEXT_LABELS = {"ANATOMY", "LATERALITY", "VIEWS", "CONTRAST"}
@@ -27,6 +27,13 @@ LEADING_MODIFIERS = {
     "left", "right", "bilateral", "lower", "upper", "middle", "lobe", "lung", "known", "underlying",
     "dependent", "nonspecific", "non-specific", "probable", "early", "developing", "small-to-moderate",
 }
+# lexicon concepts too generic to code without the anatomy they refer to
+GENERIC_CONCEPTS = frozenset({"fracture_unspecified", "solitary_pulmonary_nodule", "lung_mass", "pleural_effusion",
+                              "cancer_unspecified", "hernia_unspecified", "fracture", "nodule", "mass", "lesion", "pain", "effusion", "cyst", "opacity",
+                              "density", "tear", "swelling", "edema", "calcification", "stenosis", "occlusion",
+                              "thickening", "enlargement", "dislocation", "contusion", "foreign_body", "scarring",
+                              "infection", "abscess", "atrophy", "degenerative_changes", "arthritis", "osteoarthritis",
+                              "hernia", "stone", "calculus", "carcinoma", "cancer", "tumor", "metastasis"})
 LAT_WORDS = {"left": "left", "right": "right", "bilateral": "bilateral", "bilaterally": "bilateral",
              "both": "bilateral", "b/l": "bilateral", "lt": "left", "rt": "right", "l": "left", "r": "right"}
 ACUITY_WORDS = {"acute": "acute", "subacute": "acute", "chronic": "chronic", "recurrent": "chronic"}
@@ -88,6 +95,35 @@ class Normalizer:
         self.filter_context = filter_context
         self.fallback_search = fallback_search
         self.min_search_score = min_search_score
+        self.memory: dict[str, str] = {}   # normalized span text -> ICD-10-CM code learned from training data
+
+    def learn(self, pairs) -> None:
+        """Learn span-text -> code from annotated (text, code) pairs: a text's majority code, kept when it
+        has at least 60% of that text's annotations."""
+        from collections import Counter, defaultdict
+        by_text: dict[str, Counter] = defaultdict(Counter)
+        for text, code in pairs:
+            if code:
+                by_text[norm(text)][code] += 1
+        self.memory = {}
+        for text, counts in sorted(by_text.items()):
+            code, n = counts.most_common(1)[0]
+            if n / sum(counts.values()) >= 0.6:
+                self.memory[text] = code
+
+    def to_disk(self, path, *, exclude=()) -> None:
+        import json
+        from pathlib import Path
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "memory.json").write_text(json.dumps(self.memory, indent=0, sort_keys=True), encoding="utf-8")
+
+    def from_disk(self, path, *, exclude=()) -> "Normalizer":
+        import json
+        from pathlib import Path
+        p = Path(path) / "memory.json"
+        self.memory = json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+        return self
 
     def _filter(self, doc: Doc) -> None:
         ents = list(doc.ents)
@@ -114,7 +150,23 @@ class Normalizer:
         doc.ents = final
 
     def normalize(self, span: Span) -> None:
+        """Set ``span._.concept`` and ``span._.icd10cm``: learned memory, then the lexicon (made more
+        specific with nearby anatomy words), then a search over ICD-10-CM titles."""
+        key = norm(span.text)
         concept = lookup_concept(span.text)
+        if concept is not None and concept.id in GENERIC_CONCEPTS or concept is None:
+            specific = self._specialize(span)
+            if specific is not None:
+                concept = specific
+        remembered = self.memory.get(key)
+        if remembered is not None:
+            code = remembered
+            c = concepts_by_code().get(code)
+            if c is not None and (c.laterality or c.acuity):
+                code = choose_code(c, span) or code
+            span._.concept = c.id if c is not None else None
+            span._.icd10cm = code
+            return
         if concept is not None:
             span._.concept = concept.id
             span._.icd10cm = choose_code(concept, span)
@@ -125,10 +177,31 @@ class Normalizer:
             try:
                 from ..codesets.icd10cm import load_icd10cm
                 hits = load_icd10cm().search(span.text, limit=1)
-            except Exception:  # the search index is optional at run time
+            except (ImportError, OSError, ValueError):  # the search index is optional at run time
                 hits = []
             if hits and hits[0][1] >= self.min_search_score:
                 span._.icd10cm = hits[0][0]
+
+    def _specialize(self, span: Span) -> Optional[Concept]:
+        """"fracture" + a nearby "rib" -> the "rib fracture" concept; also the exam's anatomy words."""
+        doc = span.doc
+        sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+        words = []
+        lo, hi = max(sent.start, span.start - 6), min(sent.end, span.end + 6)
+        for t in list(doc[lo:span.start])[::-1] + list(doc[span.end:hi]):
+            if t.is_alpha and not t.is_stop and t.lower_ not in LEADING_MODIFIERS and t.lower_ not in LAT_WORDS:
+                words.append(t.lower_)
+        for e in doc.ents:
+            if e.label_ == "ANATOMY":
+                words.extend(norm(e.text).split()[-1:])
+        head = norm(span.text)
+        base = lookup_concept(head)
+        for w in words:
+            for cand in (f"{w} {head}", f"{head} of {w}", f"{w} {head.split()[-1]}"):
+                c = finding_index().get(cand) or lookup_concept(cand)
+                if c is not None and c is not base and (base is None or c.id != base.id):
+                    return c
+        return None
 
     def __call__(self, doc: Doc) -> Doc:
         if self.filter_context:

@@ -13,8 +13,11 @@ from .ranker import CodeRanker
 
 @dataclass
 class IcdRescorer:
+    """Scores every candidate code with the ranker. A code the guideline rules chose is kept unless the
+    ranker is confident it is wrong (p < ``reject``); any other candidate is added when p >= ``threshold``."""
     ranker: CodeRanker
     threshold: float = 0.5
+    reject: float = 0.15
 
     def rescore(self, doc, mentions: Sequence[FindingMention], decisions: Sequence[IcdDecision]) -> list[IcdDecision]:
         cands = [c for c in candidate_codes(mentions, decisions) if not blocked(c, mentions, decisions)]
@@ -25,9 +28,9 @@ class IcdRescorer:
         by_code = {d.code: d for d in decisions}
         kept = []
         for code, prob in zip(cands, p):
-            if prob < self.threshold:
-                continue
             d = by_code.get(code)
+            if prob < (self.reject if d is not None else self.threshold):
+                continue
             if d is None:
                 ev = [(m.start, m.end, m.text) for m in mentions if m.code == code]
                 d = IcdDecision(code, "ranker", ev)
