@@ -17,6 +17,17 @@ REDUCED_RE = re.compile(r"\b(incomplete (?:exam|examination|study)|exam (?:was )
                         r"could not be completed|only (?:one|1|a single) view (?:was )?obtained)\b", re.IGNORECASE)
 
 
+LIMITED_RE = re.compile(r"\blimited\b", re.IGNORECASE)
+OTHER_READER_RE = re.compile(r"\b(?:read|interpreted) by (?:dr\.?|another|a different|outside)", re.IGNORECASE)
+
+
+def _title_text(text: str) -> str:
+    """The first line of the report plus an 'EXAM:' line: the statement naming the performed exam."""
+    first = text.strip().split("\n", 1)[0]
+    m = re.search(r"^\s*exam(?:ination)?\s*:([^\n]*)", text, re.IGNORECASE | re.MULTILINE)
+    return first + (" " + m.group(1) if m else "")
+
+
 @dataclass
 class Candidate:
     code: str
@@ -34,7 +45,7 @@ def _region_score(code_region: str, region: str) -> float:
     return {0: 3.0, 1: 2.5, 2: 2.0, 3: 1.5}.get(d, 0.5)
 
 
-def _match_score(c, frame: dict, text: str) -> float:
+def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset()) -> float:
     s = 0.0
     if frame.get("region") is not None:
         s += _region_score(c.region, frame["region"])
@@ -69,7 +80,7 @@ def _match_score(c, frame: dict, text: str) -> float:
         s += -1.5 if screening else 1.0
     if frame.get("guidance") and c.guidance:
         s += 1.5 if c.guidance == frame["guidance"] else -1.0
-    if c.addon:
+    if c.addon and not (set(c.addon_parents or ()) & selected):
         s -= 4.0
     return s
 
@@ -85,12 +96,15 @@ def select_cpt(frames: Sequence[dict], table, text: str) -> list[Candidate]:
                      or fr["procedure"] in c.short.lower()] or []
         if not cands:
             continue
-        scored = sorted(((_match_score(c, fr, text), c.code) for c in cands), key=lambda x: (-x[0], x[1]))
+        selected = frozenset(o.code for o in out)
+        scored = sorted(((_match_score(c, fr, text, selected), c.code) for c in cands), key=lambda x: (-x[0], x[1]))
         best_score, best = scored[0]
         if fr.get("region") is None and best_score < 1.0:
             continue
         fam = table.get(best).family
         alts = tuple(code for sc, code in scored[1:4] if table.get(code).family == fam and sc >= best_score - 1.5)
+        if any(o.code == best for o in out):
+            continue
         margin = best_score - (scored[1][0] if len(scored) > 1 else best_score - 5)
         conf = max(0.05, min(0.99, 0.5 + 0.1 * margin))
         out.append(Candidate(best, conf, i, alts, tuple(tuple(e) for e in fr.get("evidence", ()))))
@@ -110,10 +124,11 @@ def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[
             base.append("PS")
         elif PET_INITIAL_RE.search(text):
             base.append("PI")
-    if REDUCED_RE.search(text):
+    title = _title_text(text)
+    if REDUCED_RE.search(text) or (LIMITED_RE.search(title) and code.extent is None):
         base.append("52")
-    if REPEAT_RE.search(text):
-        base.append("76")
+    if REPEAT_RE.search(text) or re.search(r"\brepeat(?:ed)?\b", title):
+        base.append("77" if OTHER_READER_RE.search(text) else "76")
     lines: list[list[str]] = []
     lat = frame.get("laterality")
     if code.laterality == "unilateral" and lat in ("left", "right", "bilateral"):
@@ -127,3 +142,47 @@ def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[
     else:
         lines = [base]
     return [[m for m in ln if m in allowed] for ln in lines]
+
+
+# ----------------------------------------------------------------------------- contrast supplies
+CONTRAST_MODALITIES = frozenset({"CT", "CTA", "MR", "MRA"})
+_AGENTS = r"omnipaque|isovue|visipaque|optiray|ultravist|prohance|multihance|eovist|dotarem|clariscan|gadavist"
+CONTRAST_AGENT_RE = re.compile(
+    r"(?:(?P<ml>\d+(?:\.\d+)?)\s*ml\s+(?:of\s+)?(?:iv\s+|intravenous\s+)?(?P<agent>" + _AGENTS + r")(?:[- ](?P<conc>\d{3}))?)"
+    r"|(?:(?P<agent2>" + _AGENTS + r")(?:[- ](?P<conc2>\d{3}))?,?\s+(?P<ml2>\d+(?:\.\d+)?)\s*ml)", re.IGNORECASE)
+AGENT_HCPCS = {"prohance": "A9576", "multihance": "A9577", "eovist": "A9581", "dotarem": "A9575",
+               "clariscan": "A9575", "gadavist": "A9585"}
+IODINATED = frozenset({"omnipaque", "isovue", "visipaque", "optiray", "ultravist"})
+
+
+def contrast_hcpcs(agent: str, conc: str | None) -> str | None:
+    """HCPCS supply code of a contrast agent (iodinated low-osmolar by mg I/mL concentration)."""
+    agent = agent.lower()
+    if agent in AGENT_HCPCS:
+        return AGENT_HCPCS[agent]
+    if agent in IODINATED:
+        c = int(conc) if conc else 300
+        return "Q9965" if c < 200 else "Q9966" if c < 300 else "Q9967" if c < 400 else "Q9951"
+    return None
+
+
+def contrast_supply_lines(text: str, modalities: set, hcpcs) -> list[tuple[str, int]]:
+    """(code, units) for per-mL IV contrast documented with its volume, for CT/MR exams."""
+    modalities = set(modalities) & CONTRAST_MODALITIES
+    if not modalities:
+        return []
+    out, seen = [], set()
+    for m in CONTRAST_AGENT_RE.finditer(text):
+        agent = m.group("agent") or m.group("agent2")
+        ml = m.group("ml") or m.group("ml2")
+        hc = contrast_hcpcs(agent, m.group("conc") or m.group("conc2"))
+        if hc is None or hc in seen or hc not in hcpcs or not ml:
+            continue
+        h = hcpcs.get(hc)
+        if not (set(getattr(h, "applies_to", ()) or ()) & modalities):
+            continue
+        seen.add(hc)
+        unit = (getattr(h, "unit", "") or "").lower()
+        n = float(ml) * (10 if "0.1" in unit else 1)
+        out.append((hc, max(1, int(round(n)))))
+    return out

@@ -55,60 +55,80 @@ def pipeline_views(nlp, texts: Sequence[str], setting: str = "global") -> list[d
     return out
 
 
+def _section_tokens(v: dict) -> str:
+    toks = v["tokens"].split()
+    k = toks.index("impression") if "impression" in toks else len(toks)
+    return " ".join(["I_" + t for t in toks[:k]] + ["P_" + t for t in toks[k:]])
+
+
+def _concepts_simple(v: dict) -> str:
+    out = []
+    for t in v["concepts"].split():
+        p = t.split("_")
+        if t.startswith("C_") and len(p) == 3:
+            out.append(f"CC_{p[1]}" if p[2] in ("present", "historical") else f"CN_{p[1]}")
+    return " ".join(out) or "NONE"
+
+
 @dataclass
 class CmcCoder:
-    """Report-level ICD-10-CM classifier for CMC-style reports."""
-    C: float = 4.0
-    threshold: float = 0.35
-    concept_weight: float = 1.0
+    """Report-level ICD-10-CM classifier for CMC-style reports (one-vs-rest logistic regression).
+
+    Feature blocks: assertion-marked word 1-2-grams (TF-IDF), the same words prefixed by section,
+    character 3-5-grams, normalized-finding codes with assertion and section, the same codes split
+    into asserted / not asserted, and the guideline rules' codes. ``use_concepts=False`` keeps only
+    the word n-grams (the TF-IDF + LR baseline)."""
+    C: float = 10.0
+    threshold: float = 0.4
     use_concepts: bool = True
-    use_tokens: bool = True
     classes_: list = field(default_factory=list)
 
-    def _vectorizers(self):
+    def _blocks(self):
         from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-        tok = TfidfVectorizer(token_pattern=r"[^ ]+", ngram_range=(1, 2), min_df=1, sublinear_tf=True)
-        con = CountVectorizer(token_pattern=r"[^ ]+", binary=True, lowercase=False)
-        return tok, con
+        words = lambda: TfidfVectorizer(token_pattern=r"[^ ]+", ngram_range=(1, 2), sublinear_tf=True)  # noqa: E731
+        binary = lambda: CountVectorizer(token_pattern=r"[^ ]+", binary=True, lowercase=False)  # noqa: E731
+        blocks = [("tokens", lambda v: v["tokens"], words)]
+        if self.use_concepts:
+            blocks += [
+                ("sections", _section_tokens, lambda: TfidfVectorizer(token_pattern=r"[^ ]+", sublinear_tf=True)),
+                ("chars", lambda v: v["tokens"],
+                 lambda: TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)),
+                ("concepts", lambda v: v["concepts"] or "NONE", binary),
+                ("concepts_simple", _concepts_simple, binary),
+            ]
+        return blocks
 
     def _X(self, views, fit=False):
         from scipy.sparse import hstack
+        if fit:
+            self.vectorizers_ = [(name, f, make()) for name, f, make in self._blocks()]
         parts = []
-        if self.use_tokens:
-            t = [v["tokens"] for v in views]
-            parts.append(self.tok_.fit_transform(t) if fit else self.tok_.transform(t))
-        if self.use_concepts:
-            c = [v["concepts"] or "NONE" for v in views]
-            parts.append((self.con_.fit_transform(c) if fit else self.con_.transform(c)) * self.concept_weight)
+        for _, f, vec in self.vectorizers_:
+            col = [f(v) for v in views]
+            parts.append(vec.fit_transform(col) if fit else vec.transform(col))
         return hstack(parts).tocsr()
 
     def fit(self, views, labels: Sequence[Sequence[str]]):
         from sklearn.linear_model import LogisticRegression
         from sklearn.multiclass import OneVsRestClassifier
         from sklearn.preprocessing import MultiLabelBinarizer
-        self.tok_, self.con_ = self._vectorizers()
         X = self._X(views, fit=True)
         self.mlb_ = MultiLabelBinarizer()
         Y = self.mlb_.fit_transform(labels)
-        keep = Y.sum(axis=0) > 0
         self.classes_ = list(self.mlb_.classes_)
         self.clf_ = OneVsRestClassifier(LogisticRegression(C=self.C, max_iter=3000, solver="liblinear"))
-        self.clf_.fit(X, Y[:, keep] if not keep.all() else Y)
+        self.clf_.fit(X, Y)
         return self
 
     def predict_proba(self, views) -> np.ndarray:
         return self.clf_.predict_proba(self._X(views))
 
     def predict(self, views) -> list[list[tuple[str, float]]]:
-        P = self.predict_proba(views)
         out = []
-        for row in P:
+        for row in self.predict_proba(views):
             order = np.argsort(-row)
             chosen = [(self.classes_[j], float(row[j])) for j in order if row[j] >= self.threshold]
-            if not chosen:
-                j = order[0]
-                chosen = [(self.classes_[j], float(row[j]))]
-            out.append(chosen)
+            out.append(chosen or [(self.classes_[order[0]], float(row[order[0]]))])
         return out
 
 
@@ -186,9 +206,9 @@ def cross_validate(data_xml, out_dir=None, *, folds: int = 5, seed: int = 13, mo
     base_views = [{"tokens": " ".join(w for w in v["tokens"].split() if not w.startswith(("neg_",))), "concepts": ""}
                   for v in views]
     configs = grid or [
-        {"name": "radcoder", "C": 4.0, "threshold": 0.35},
+        {"name": "radcoder", "C": 10.0, "threshold": 0.4},
         {"name": "radcoder_rules_only", "rules_only": True},
-        {"name": "baseline_tfidf_lr_negfilter", "C": 4.0, "threshold": 0.35, "baseline": True},
+        {"name": "baseline_tfidf_lr_negfilter", "C": 10.0, "threshold": 0.4, "baseline": True},
     ]
     kf = KFold(n_splits=folds, shuffle=True, random_state=seed)
     results = {}
@@ -201,6 +221,7 @@ def cross_validate(data_xml, out_dir=None, *, folds: int = 5, seed: int = 13, mo
                 continue
             v = base_views if cfg.get("baseline") else views
             coder = CmcCoder(C=cfg["C"], threshold=cfg["threshold"], use_concepts=not cfg.get("baseline"))
+            coder.random_state = seed
             coder.fit([v[i] for i in tr], [gold[i] for i in tr])
             for j, p in zip(te, coder.predict([v[i] for i in te])):
                 pred_all[j] = {c for c, _ in p}

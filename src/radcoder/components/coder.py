@@ -84,13 +84,15 @@ class Coder:
         if setting == "professional":
             return out
         text = doc.text.lower()
-        if codes & {"77061", "77062"} and "G0279" in hcpcs:
-            pass
         if codes & {"77065", "77066"} and ("tomosynthesis" in text or "dbt" in text) and "G0279" in hcpcs:
             out.append(ProcedureLine("G0279", (), 1, 0.8, (), hcpcs.get("G0279").short))
         if codes & {"78811", "78812", "78813", "78814", "78815", "78816"} and re.search(r"\b(fdg|f-18|fluorodeoxyglucose)\b", text) \
                 and "A9552" in hcpcs:
             out.append(ProcedureLine("A9552", (), 1, 0.85, (), hcpcs.get("A9552").short))
+        # per-mL IV contrast of the CT/MR exam it was given for: units = documented mL
+        from ..cpt_coding import contrast_supply_lines
+        for hc, units in contrast_supply_lines(text, {getattr(_cpt.get(c), "modality", None) for c in codes}, hcpcs):
+            out.append(ProcedureLine(hc, (), units, 0.8, (), hcpcs.get(hc).short))
         return out
 
     def _flags(self, doc: Doc, frames, cpt_lines, icd_codes) -> list[Flag]:

@@ -12,13 +12,13 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from ..extensions import FRAMES, register_extensions, section_at
-from ..lexicons import norm, region_index, term_maps
+from ..extensions import FRAMES, SECTIONS_KEY, register_extensions, section_at
+from ..lexicons import NON_ANATOMY, norm, region_index, term_maps
 
 COMBINE = {frozenset({"abdomen", "pelvis"}): "abdomen_pelvis"}
 NO_CONTRAST_MODALITIES = {"XR", "US", "DUPLEX", "MAMMO", "DBT", "DEXA", "NM", "PET", "FLUORO", "IR"}
 PLURAL_BILATERAL = re.compile(r"(knees|hips|shoulders|ankles|feet|hands|wrists|elbows|breasts|legs|arms|"
-                              r"extremities|femurs|tibias|heels|thumbs|clavicles|carotids)\b", re.IGNORECASE)
+                              r"extremities|femurs|tibias|heels|thumbs|clavicles|carotids|sacroiliac joints|si joints)\b", re.IGNORECASE)
 WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "single": 1}
 
 
@@ -71,7 +71,68 @@ class FrameBuilder:
                     break
         return r.region if r else None
 
+    # ------------------------------------------------------------------ title-driven frames
+    def _title(self, doc: Doc) -> tuple[int, str]:
+        """(start char, text) of the statement naming the performed exam: the exam section, else the
+        first line of the report when it is a heading (no 'Label:' prefix other than exam words)."""
+        for s in doc.spans.get(SECTIONS_KEY, ()):
+            if s.label_ == "exam":
+                return s.start_char, s.text.split("\n", 1)[0]
+        m = re.match(r"\s*([^\n]+)", doc.text)
+        if m and not re.match(r"\s*[A-Za-z /]{2,30}:", m.group(1)):
+            return m.start(1), m.group(1)
+        return 0, ""
+
     def build(self, doc: Doc) -> list[dict]:
+        try:
+            frames = self.build_from_title(doc)
+        except Exception:  # never fail the pipeline on an odd title
+            frames = []
+        return frames or self.build_from_entities(doc)
+
+    def build_from_title(self, doc: Doc) -> list[dict]:
+        t0, title = self._title(doc)
+        if not title.strip():
+            return []
+        title = re.sub(r"^\s*(exam(?:ination)?|procedure|study)\s*:\s*", lambda m: " " * len(m.group(0)), title,
+                       flags=re.IGNORECASE)
+        low = title.lower()
+        technique = " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ()) if s.label_ == "technique")
+        modality = _scan_modality(low)
+        regs = _scan_regions(low)
+        if not regs and modality in DEFAULT_REGION:
+            regs = [(0, 0, DEFAULT_REGION[modality])]
+        if not regs:
+            return []
+        if modality is None:
+            if VIEWS_WORD_RE.search(low) or re.search(r"\b(portable|radiograph|film)", low):
+                modality = "XR"
+            else:
+                return []
+        frames = []
+        seen = set()
+        for i, (st, en, reg) in enumerate(regs):
+            seg_end = regs[i + 1][0] if i + 1 < len(regs) else len(low)
+            seg_start = regs[i - 1][1] if i > 0 else 0
+            seg = low[seg_start:seg_end]
+            key = (modality, reg)
+            if key in seen:
+                continue
+            seen.add(key)
+            lat = _scan_laterality(seg, low[st:en]) or (_scan_laterality(low, low[st:en]) if len(regs) == 1 else None)
+            views = _count_views(low[st:seg_end]) if len(regs) > 1 else None
+            if views is None:
+                views = _count_views(low) if len(regs) == 1 else None
+            if views is None and len(regs) == 1:
+                views = _count_views(technique.lower())
+            fr = {"modality": modality, "region": reg, "laterality": lat, "contrast": None, "views": views,
+                  "extent": None, "guidance": None, "procedure": None, "subtype": None,
+                  "evidence": [[t0 + st, t0 + en]]}
+            frames.append(fr)
+        _finish(doc, frames, low, technique.lower())
+        return frames
+
+    def build_from_entities(self, doc: Doc) -> list[dict]:
         ents = list(doc.ents)
         sec = {e: section_at(doc, e.start_char) for e in ents}
         by_label: dict[str, list[Span]] = {}
@@ -172,3 +233,132 @@ class FrameBuilder:
 def make_frames(nlp: Language, name: str, pair_window: int):
     register_extensions()
     return FrameBuilder(nlp, name, pair_window=pair_window)
+
+
+# ---------------------------------------------------------------------- title scanning helpers
+VIEWS_WORD_RE = re.compile(r"\b(views?|vws?|\d\s*v)\b")
+_NUM = r"(\d+|one|two|three|four|five|six|single)"
+VIEWS_NUM_RE = re.compile(r"\b" + _NUM + r"\s*\+?\s*-?\s*(?:v|vw|vws|views?)\b|\b(?:min(?:imum)?\.?|at least)\s*(?:of\s*)?"
+                          + _NUM + r"\b")
+VIEW_NAMES = ("ap", "pa", "lateral", "lat", "oblique", "obliques", "mortise", "grashey", "scapular y", "y",
+              "sunrise", "merchant", "frog", "frog-leg", "frogleg", "axillary", "swimmer", "swimmers", "odontoid",
+              "open mouth", "flexion", "extension", "cross-table", "tunnel", "notch", "scaphoid", "cc", "mlo",
+              "lordotic", "decubitus", "waters", "caldwell", "towne", "ferguson", "internal rotation",
+              "external rotation", "outlet", "inlet", "judet", "harris", "axial", "skyline", "stress")
+VIEW_NAME_RE = re.compile(r"(?<![\w-])(" + "|".join(sorted((re.escape(v) for v in VIEW_NAMES), key=len, reverse=True))
+                          + r")(?![\w-])")
+SIDE_RE = re.compile(r"(?<![\w/])(left|right|lt|rt|bilateral|bilat|b/l|both|l|r)(?![\w/])")
+SIDE_VAL = {"left": "left", "lt": "left", "l": "left", "right": "right", "rt": "right", "r": "right",
+            "bilateral": "bilateral", "bilat": "bilateral", "b/l": "bilateral", "both": "bilateral"}
+# region synonyms that name views, positions or non-exam words in titles
+TITLE_REGION_STOP = frozenset({"a/p", "le", "ue", "port", "node", "nodes", "gi", "effusion", "reflux", "speech",
+                               "peripheral", "regional", "superficial", "muscle", "axial", "lateral", "ivc"})
+DEFAULT_REGION = {"MAMMO": "breast", "DBT": "breast", "DEXA": "axial_skeleton"}
+EXTENT_RE = re.compile(r"\b(complete|limited)\b")
+
+
+def _phrase_hits(text: str, lexicon: dict) -> list[tuple[int, int, str]]:
+    """Non-overlapping longest matches of lexicon keys in ``text`` (word-bounded), in text order."""
+    hits = []
+    for key in sorted(lexicon, key=len, reverse=True):
+        if not key:
+            continue
+        for m in re.finditer(r"(?<![\w])" + re.escape(key) + r"(?![\w])", text):
+            if any(not (m.end() <= a or m.start() >= b) for a, b, _ in hits):
+                continue
+            hits.append((m.start(), m.end(), lexicon[key]))
+    return sorted(hits)
+
+
+def _scan_modality(low: str) -> str | None:
+    hits = _phrase_hits(low, dict(term_maps().get("MODALITY", {})))
+    return hits[0][2] if hits else None
+
+
+def _scan_regions(low: str) -> list[tuple[int, int, str]]:
+    lex = {k: r.region for k, r in region_index().items() if k not in NON_ANATOMY and k not in TITLE_REGION_STOP}
+    lex.update(term_maps().get("ANATOMY", {}))
+    hits = _phrase_hits(low, lex)
+    # words in parentheses only detail the exam named outside them
+    paren = [(m.start(), m.end()) for m in re.finditer(r"\([^)]*\)", low)]
+    outside = [h for h in hits if not any(a <= h[0] < b for a, b in paren)]
+    hits = outside or hits
+    names = [h[2] for h in hits]
+    for pair, combined in COMBINE.items():
+        if pair <= set(names):
+            first = min(h[0] for h in hits if h[2] in pair)
+            last = max(h[1] for h in hits if h[2] in pair)
+            hits = [h for h in hits if h[2] not in pair] + [(first, last, combined)]
+            hits.sort()
+    out, seen = [], set()
+    for h in hits:
+        if h[2] not in seen:
+            seen.add(h[2])
+            out.append(h)
+    return out
+
+
+def _scan_laterality(text: str, region_text: str) -> str | None:
+    sides = {SIDE_VAL[m.group(1)] for m in SIDE_RE.finditer(text)
+             if m.group(1) not in ("l", "r") or re.search(r"(?<![\w/])" + m.group(1) + r"\s+" + re.escape(region_text), text)}
+    if "bilateral" in sides or {"left", "right"} <= sides:
+        return "bilateral"
+    if sides:
+        return sides.pop()
+    if PLURAL_BILATERAL.search(region_text):
+        return "bilateral"
+    return None
+
+
+def _count_views(text: str) -> int | None:
+    nums = []
+    for m in VIEWS_NUM_RE.finditer(text):
+        t = (m.group(1) or m.group(2)).lower()
+        nums.append(int(t) if t.isdigit() else WORD_NUM[t])
+    if nums:
+        return max(nums)
+    names = {("oblique" if n.group(1) == "obliques" else "lateral" if n.group(1) == "lat" else n.group(1))
+             for n in VIEW_NAME_RE.finditer(text)}
+    return len(names) or None
+
+
+BEFORE_AFTER_RE = re.compile(r"\b(before and after|pre[- ]? and post[- ]?|without and with|with and without|"
+                             r"noncontrast (?:\w+ ){0,6}followed by|non-contrast (?:\w+ ){0,6}followed by)\b")
+
+
+def _contrast_state(text: str) -> str | None:
+    hits = _phrase_hits(text, dict(term_maps().get("CONTRAST", {})))
+    vals = [v for _, _, v in hits]
+    if BEFORE_AFTER_RE.search(text) and "not_given" not in vals:
+        return "without_with"
+    return resolve_contrast(vals)
+
+
+def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
+    title_state = _contrast_state(title)
+    body_state = _contrast_state(technique) if technique else None
+    if body_state is None:
+        body_c = [term_value("CONTRAST", c) for c in doc.ents if c.label_ == "CONTRAST"
+                  and section_at(doc, c.start_char) in ("findings", "impression", "other", None)]
+        body_state = resolve_contrast([v for v in body_c if v])
+    state = body_state or title_state
+    if title_state == "without_with" and body_state == "with":
+        state = body_state = "without_with"
+    ext = EXTENT_RE.search(title)
+    extent = ext.group(1) if ext else None
+    if extent is None and technique:
+        ext = EXTENT_RE.search(technique)
+        extent = ext.group(1) if ext else None
+    extra = []
+    for fr in frames:
+        fr["contrast"] = "na" if fr["modality"] in NO_CONTRAST_MODALITIES else state
+        fr["title_contrast"], fr["body_contrast"] = title_state, body_state
+        if fr["modality"] not in ("XR", "MAMMO", "DBT"):
+            fr["views"] = None
+        if fr["modality"] in ("US", "DUPLEX"):
+            fr["extent"] = extent
+        if fr["modality"] in ("MAMMO", "DBT") and fr["laterality"] is None and re.search(r"\bscreening\b", title):
+            fr["laterality"] = "bilateral"
+        if fr["modality"] == "MAMMO" and re.search(r"\b(tomosynthesis|dbt|3d|3-d)\b", title):
+            extra.append(dict(fr, modality="DBT"))
+    frames.extend(extra)
