@@ -163,38 +163,34 @@ def read_inputs(path: str | Path, *, encoding: str = "utf-8", max_chars: int = D
 
 # ------------------------------------------------------------------------------------------ processing
 def code_reports(nlp, inputs: list[ReportInput]) -> dict[str, dict]:
-    """Run the pipeline over ``inputs``; returns id -> output record. Failures become E306 records."""
+    """Run the pipeline over ``inputs``; returns id -> output record. A report on which a component
+    fails gets an E306 error record; the others are unaffected."""
     from . import to_record
     model = f"{nlp.meta.get('name', 'radcoder')} {nlp.meta.get('version', '')}".strip()
     out: dict[str, dict] = {}
     failed: dict[str, str] = {}
 
-    def handler(name, proc, docs, exc):
-        for d in docs:
-            failed[d._.report_id] = str(name)
-
-    docs = []
-    for item in inputs:
+    def make(item: ReportInput):
         d = nlp.make_doc(item.text)
         d._.report_id, d._.setting, d._.payer = item.id, item.setting, item.payer
-        docs.append(d)
-    nlp.set_error_handler(handler)
+        return d
+
     try:
-        for doc in nlp.pipe(docs, batch_size=64):
-            try:
-                out[doc._.report_id] = to_record(doc, doc._.report_id)
-            except Exception as exc:  # a bug must not lose other reports
-                failed[doc._.report_id] = type(exc).__name__
-    except Exception:
-        # a batch-level failure: fall back to one report at a time
-        for d in docs:
-            if d._.report_id in out:
+        for doc in nlp.pipe((make(it) for it in inputs), batch_size=64):
+            out[doc._.report_id] = to_record(doc, doc._.report_id)
+    except Exception:  # noqa: BLE001 - one bad report must not lose the others: retry one at a time
+        for item in inputs:
+            if item.id in out:
                 continue
+            doc = make(item)
             try:
-                doc = nlp(d)
-                out[d._.report_id] = to_record(doc, d._.report_id)
-            except Exception as exc:
-                failed[d._.report_id] = type(exc).__name__
+                for name, proc in nlp.pipeline:
+                    failed[item.id] = name
+                    doc = proc(doc)
+                failed.pop(item.id, None)
+                out[item.id] = to_record(doc, item.id)
+            except Exception:  # noqa: BLE001
+                failed.setdefault(item.id, "to_record")
     for item in inputs:
         if item.id not in out:
             comp = failed.get(item.id, "pipeline")
