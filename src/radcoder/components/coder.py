@@ -28,9 +28,21 @@ NEEDLE_RE = re.compile(r"\b(needle (?:tip |was )?(?:visualized|seen|observed)|re
 
 
 def _model_name(nlp) -> str:
-    name = nlp.meta.get("name") or "radcoder_default"
-    return f"radcoder-{nlp.lang} {nlp.meta.get('version') or __version__}" if name in ("pipeline", "") else \
-        f"{name} {nlp.meta.get('version') or __version__}"
+    cached = nlp.__dict__.get("_radcoder_model_name") if hasattr(nlp, "__dict__") else None
+    if cached:
+        return cached
+    name = _compute_model_name(nlp)
+    try:
+        nlp._radcoder_model_name = name
+    except AttributeError:
+        pass
+    return name
+
+
+def _compute_model_name(nlp) -> str:
+    name = nlp._meta.get("name") or "radcoder_default"
+    version = nlp._meta.get("version") or __version__
+    return f"radcoder-{nlp.lang} {version}" if name in ("pipeline", "") else f"{name} {version}"
 
 
 class Coder:

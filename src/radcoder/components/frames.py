@@ -257,17 +257,26 @@ DEFAULT_REGION = {"MAMMO": "breast", "DBT": "breast", "DEXA": "axial_skeleton"}
 EXTENT_RE = re.compile(r"\b(complete|limited)\b")
 
 
+_PHRASE_RE_CACHE: dict = {}
+
+
+def _phrase_regex(lexicon: dict):
+    key = tuple(sorted(lexicon))
+    rx = _PHRASE_RE_CACHE.get(key)
+    if rx is None:
+        alts = "|".join(re.escape(k) for k in sorted((k for k in lexicon if k), key=len, reverse=True))
+        rx = re.compile(r"(?<![\w])(?:" + alts + r")(?![\w])") if alts else None
+        _PHRASE_RE_CACHE[key] = rx
+    return rx
+
+
 def _phrase_hits(text: str, lexicon: dict) -> list[tuple[int, int, str]]:
-    """Non-overlapping longest matches of lexicon keys in ``text`` (word-bounded), in text order."""
-    hits = []
-    for key in sorted(lexicon, key=len, reverse=True):
-        if not key:
-            continue
-        for m in re.finditer(r"(?<![\w])" + re.escape(key) + r"(?![\w])", text):
-            if any(not (m.end() <= a or m.start() >= b) for a, b, _ in hits):
-                continue
-            hits.append((m.start(), m.end(), lexicon[key]))
-    return sorted(hits)
+    """Non-overlapping longest matches of lexicon keys in ``text`` (word-bounded), in text order.
+    One compiled alternation per lexicon (longest alternatives first), cached."""
+    rx = _phrase_regex(lexicon)
+    if rx is None:
+        return []
+    return [(m.start(), m.end(), lexicon[m.group(0)]) for m in rx.finditer(text)]
 
 
 def _scan_modality(low: str) -> str | None:
