@@ -58,3 +58,20 @@ def test_assertion_without_rules_warns_and_leaves_doc(rules_nlp):
     doc = rules_nlp.make_doc("No effusion.")
     with pytest.warns(UserWarning, match="W001"):
         det(doc)
+
+
+@pytest.mark.parametrize("text,terms,expected", [
+    ("No focal consolidation or pulmonary edema.", ["focal consolidation", "pulmonary edema"], ["negated", "negated"]),
+    ("Atelectasis or pneumonia in the left base.", ["Atelectasis", "pneumonia"], ["uncertain", "uncertain"]),
+    ("Cardiomegaly and/or pericardial effusion.", ["Cardiomegaly", "pericardial effusion"], ["uncertain", "uncertain"]),
+    ("Hydronephrosis, status post pyeloplasty.", ["Hydronephrosis", "pyeloplasty"], ["present", "present"]),
+    ("History of breast cancer status post mastectomy.", ["breast cancer", "mastectomy"], ["historical", "present"]),
+    ("Now with three day history of cough.", ["cough"], ["present"]),
+    ("No history of malignancy.", ["malignancy"], ["negated"]),
+    ("Healed rib fractures.", ["rib fractures"], ["historical"]),
+    ("Five year old with cough.", ["cough"], ["present"]),
+    ("Risks including infection and bleeding were discussed.", ["infection", "bleeding"], ["hypothetical", "hypothetical"]),
+    ("Adenopathy cannot be completely excluded.", ["Adenopathy"], ["uncertain"]),
+])
+def test_assertion_radiology_constructions(rules_nlp, text, terms, expected):
+    assert _assert(rules_nlp, text, terms) == expected

@@ -12,6 +12,7 @@ negated > uncertain > hypothetical > historical > family.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+import re
 from pathlib import Path
 
 from spacy.language import Language
@@ -23,6 +24,14 @@ from ..datafiles import iter_jsonl
 from ..errors import Warnings, warn_once
 from ..extensions import register_extensions
 from ..rules import AssertionRule, load_rules, parse_rules, rules_to_jsonl
+
+# a past procedure named after a historical cue ("status post", "s/p", "prior", "history of") is a present
+# status (Z codes such as Z98.890, Z95.1); the condition it treated stays historical
+PROCEDURE_RE = re.compile(r"(ectomy|ectomies|plasty|plasties|otomy|ostomy|ostomies|pexy|rrhaphy|placement|repair|"
+                          r"replacement|reimplantation|implantation|augmentation|fusion|transplant|transplantation|"
+                          r"resection|reconstruction|orif|stent|stenting|bypass|cabg|graft|ablation|embolization|"
+                          r"amputation|arthroplasty|tka|tha|insertion)s?$", re.IGNORECASE)
+ALTERNATIVE_WORDS = {"or", "versus", "vs", "vs.", "and/or", "/"}
 
 PRIORITY = {"NEGATED": 0, "UNCERTAIN": 1, "HYPOTHETICAL": 2, "HISTORICAL": 3, "FAMILY": 4, "PRESENT": 5}
 
@@ -88,18 +97,17 @@ class AssertionDetector:
             if s >= target_start and e <= target_end:
                 continue  # a cue inside the target span ("no" inside a name) is not a cue for it
             dist = None
-            if r.direction in ("FORWARD", "BIDIRECTIONAL") and e <= target_start:
-                if any(ts >= e and te <= target_start for ts, te in terminators):
-                    pass
-                else:
-                    scope = r.max_scope or self.max_scope
-                    d = target_start - e
+            # a cue that overlaps the start of the target ("no focal" + "focal consolidation") still governs it
+            if r.direction in ("FORWARD", "BIDIRECTIONAL") and s < target_start:
+                if not any(ts >= e and te <= target_start for ts, te in terminators):
+                    scope = r.max_scope if r.max_scope is not None else self.max_scope
+                    d = max(0, target_start - e)
                     if scope is None or d <= scope:
                         dist = d
-            if dist is None and r.direction in ("BACKWARD", "BIDIRECTIONAL") and s >= target_end:
+            if dist is None and r.direction in ("BACKWARD", "BIDIRECTIONAL") and e > target_end and s >= target_start:
                 if not any(ts >= target_end and te <= s for ts, te in terminators):
-                    scope = r.max_scope or self.backward_scope
-                    d = s - target_end
+                    scope = r.max_scope if r.max_scope is not None else self.backward_scope
+                    d = max(0, s - target_end)
                     if scope is None or d <= scope:
                         dist = d
             if dist is None:
@@ -112,12 +120,28 @@ class AssertionDetector:
         return best[2].lower(), best[3]
 
     def assert_spans(self, doc: Doc, spans: Iterable[Span]) -> list[str]:
-        """Assertion label for each span (also written to ``span._.assertion``)."""
+        """Assertion label for each span (also written to ``span._.assertion``).
+
+        Beyond the cues: a procedure named after "status post" is a present status, and findings offered
+        as alternatives ("pneumonia or atelectasis", "X versus Y") are uncertain unless negated."""
         cues = self.cues(doc)
+        spans = list(spans)
+        order = sorted(range(len(spans)), key=lambda k: spans[k].start)
+        alternative = set()
+        for a, b in zip(order, order[1:]):
+            sa, sb = spans[a], spans[b]
+            between = [t.lower_ for t in doc[sa.end:sb.start]]
+            if 0 < len(between) <= 3 and any(w in ALTERNATIVE_WORDS for w in between) and \
+                    all(w in ALTERNATIVE_WORDS or w in {",", "a", "an", "the", "and"} for w in between):
+                alternative.update((a, b))
         out = []
-        for span in spans:
+        for k, span in enumerate(spans):
             sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
             label, cue = self._decide(span.start, span.end, cues, sent.start, sent.end)
+            if label == "historical" and cue and PROCEDURE_RE.search(span.text.strip()):
+                label, cue = "present", None
+            if label == "present" and k in alternative:
+                label = "uncertain"
             span._.assertion = label
             span._.assertion_cue = (doc[cue[0]].idx, doc[cue[1] - 1].idx + len(doc[cue[1] - 1])) if cue else None
             out.append(label)
