@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Optional
 
 from .cpt_coding import SCREENING_RE, modifiers_for, select_cpt  # noqa: F401  (re-exported)
 from .lexicons import concepts_by_code
@@ -43,17 +44,42 @@ def _concept(code: str):
 
 
 SECTION_RANK = {"impression": 0, "findings": 1, "exam": 2, "technique": 3, "comparison": 4, "indication": 5, "other": 6, None: 7}
+LEXICON_KINDS = ("screening", "status", "history", "encounter")
+SYSTEM_SUPPRESSION = False
 
 
-def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screening: bool = False) -> list[IcdDecision]:
-    """Apply the outpatient guidelines to the asserted findings of one report; returns ordered codes."""
+def code_kind(code: str) -> str:
+    """Coding role of an ICD-10-CM code: ``external`` (V00-Y99, optional in outpatient coding, never
+    first-listed), ``symptom`` (chapter 18, R codes: signs, symptoms, abnormal findings), ``status``
+    (Z codes; refined by the lexicon: screening, history, encounter) or ``diagnosis`` (everything else)."""
+    c = _concept(code)
+    if c is not None and c.kind in LEXICON_KINDS:
+        return c.kind
+    first = code[:1]
+    if first in "VWXY":
+        return "external"
+    if first == "R":
+        return "symptom"
+    if first == "Z":
+        return "status"
+    return "diagnosis"
+
+
+def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screening: bool = False,
+               impression_only: bool = True, has_impression: Optional[bool] = None) -> list[IcdDecision]:
+    """Apply the ICD-10-CM Official Guidelines, Section IV (outpatient), to the asserted findings of one
+    report; returns the codes in first-listed order.
+
+    Order: screening Z code; confirmed diagnoses (impression first, then findings, then diagnoses the
+    indication states as known); signs/symptoms/reasons for the exam that no confirmed diagnosis explains;
+    abnormal findings; status codes; history codes (Z85/Z86/Z87); family history (Z80-Z84).
+    Never coded: negated, uncertain and hypothetical findings, external-cause codes, symptoms integral to
+    a confirmed diagnosis, a code that an Excludes1 note forbids next to a higher-ranked one."""
     by_code: dict[str, IcdDecision] = {}
     order: list[tuple] = []
 
     def add(code: str, reason: str, m: FindingMention, rank_key: tuple):
-        if not code:
-            return
-        if icd is not None and not icd.is_billable(code):
+        if not code or (icd is not None and not icd.is_billable(code)):
             return
         if code not in by_code:
             by_code[code] = IcdDecision(code, reason)
@@ -62,68 +88,63 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
 
     # the exam title and technique name what was looked for, not what was found: like the indication
     reason_sections = ("indication", "exam", "technique")
-    confirmed = [m for m in mentions if m.code and m.assertion == "present" and m.section not in reason_sections]
-    indication = [m for m in mentions if m.code and m.assertion == "present" and m.section in reason_sections]
-    confirmed_kinds = {}
-    for m in confirmed + indication:
-        c = _concept(m.code)
-        confirmed_kinds[m.code] = c.kind if c else "finding"
-    diagnoses = [m for m in confirmed if confirmed_kinds.get(m.code) not in ("status", "history")]
-    integral = set()
-    systems = set()
-    for m in diagnoses + [m for m in indication if confirmed_kinds.get(m.code) == "diagnosis"]:
+    present = [m for m in mentions if m.code and m.assertion == "present" and code_kind(m.code) != "external"]
+    confirmed = [m for m in present if m.section not in reason_sections]
+    indication = [m for m in present if m.section in reason_sections]
+    # the impression is the radiologist's conclusion: when there is one, a finding named only in the body
+    # is coded only if the impression repeats it (same code) -- coders code from the impression
+    if has_impression is None:
+        has_impression = any(m.section == "impression" for m in mentions)
+    if impression_only and has_impression:
+        in_impression = {m.code for m in confirmed if m.section == "impression"}
+        confirmed = [m for m in confirmed if m.section == "impression" or m.code in in_impression]
+    diagnoses = [m for m in confirmed if code_kind(m.code) == "diagnosis"]
+    integral: set[str] = set()
+    systems: set[str] = set()
+    for m in diagnoses + [m for m in indication if code_kind(m.code) == "diagnosis"]:
         c = _concept(m.code)
         if c:
             integral.update(c.integral_symptoms)
-            if c.kind == "diagnosis":
-                systems.add(c.body_system)
-    if screening:
-        for m in indication + confirmed:
-            c = _concept(m.code)
-            if c and c.kind == "screening":
-                add(m.code, "screening encounter", m, (0, 0, m.start))
+            systems.add(c.body_system)
+    for m in indication + confirmed:
+        kind = code_kind(m.code)
+        if kind == "screening" and (screening or m.section in reason_sections):
+            add(m.code, "screening encounter", m, (0, 0, m.start))
+    for m in diagnoses:
+        add(m.code, "confirmed diagnosis", m, (1, SECTION_RANK.get(m.section, 7), m.start))
     for m in indication:
+        kind = code_kind(m.code)
         c = _concept(m.code)
-        kind = c.kind if c else "finding"
-        if kind in ("screening",):
-            add(m.code, "reason for exam", m, (0, 1, m.start))
-            continue
-        if kind in ("diagnosis",):
-            add(m.code, "known diagnosis (indication)", m, (1, 0, m.start))
-            continue
-        if kind in ("status", "history"):
+        if kind == "diagnosis":
+            add(m.code, "known diagnosis (indication)", m, (1, 8, m.start))
+        elif kind in ("status", "encounter"):
             add(m.code, "status", m, (4, 0, m.start))
-            continue
-        if m.code in integral:
-            continue
-        if c and c.body_system in systems and kind in ("symptom", "sign"):
-            continue  # explained by a confirmed diagnosis of the same body system
-        add(m.code, "sign/symptom/reason for exam", m, (2, 0, m.start))
+        elif kind == "symptom":
+            if m.code in integral or (SYSTEM_SUPPRESSION and c is not None and c.body_system and c.body_system in systems):
+                continue  # integral to / explained by a confirmed diagnosis
+            add(m.code, "sign/symptom/reason for exam", m, (2, 0, m.start))
     for m in confirmed:
-        c = _concept(m.code)
-        kind = c.kind if c else "finding"
-        if m.code in integral and kind in ("symptom", "sign"):
-            continue
-        rank = (1, SECTION_RANK.get(m.section, 7), m.start) if kind == "diagnosis" else \
-               (3, SECTION_RANK.get(m.section, 7), m.start) if kind not in ("status", "history") else (4, 0, m.start)
-        add(m.code, "confirmed finding" if kind != "status" else "status", m, rank)
+        kind = code_kind(m.code)
+        if kind == "symptom" and m.code not in integral:
+            add(m.code, "abnormal finding", m, (3, SECTION_RANK.get(m.section, 7), m.start))
+        elif kind in ("status", "encounter"):
+            add(m.code, "status", m, (4, 1, m.start))
     for m in mentions:
-        if m.assertion == "historical" and m.code:
-            c = _concept(m.code)
-            if c and c.history_code:
-                add(c.history_code, "history of", m, (5, 0, m.start))
-        elif m.assertion == "family" and m.code:
-            c = _concept(m.code)
-            if c and c.family_code:
-                add(c.family_code, "family history", m, (6, 0, m.start))
+        if not m.code:
+            continue
+        c = _concept(m.code)
+        if m.assertion == "historical" and c is not None and c.history_code:
+            add(c.history_code, "history of", m, (5, 0, m.start))
+        elif m.assertion == "historical" and code_kind(m.code) == "history":
+            add(m.code, "history of", m, (5, 0, m.start))
+        elif m.assertion == "family" and c is not None and c.family_code:
+            add(c.family_code, "family history", m, (6, 0, m.start))
     codes = [c for _, c in sorted(order)]
-    # Excludes1: keep the earlier (higher-ranked) code
-    if icd is not None:
+    if icd is not None:  # Excludes1: keep the higher-ranked code
         kept: list[str] = []
         for c in codes:
-            if any(icd.excludes1_conflict(c, k) for k in kept):
-                continue
-            kept.append(c)
+            if not any(icd.excludes1_conflict(c, k) for k in kept):
+                kept.append(c)
         codes = kept
     return [by_code[c] for c in codes]
 

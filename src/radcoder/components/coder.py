@@ -185,7 +185,8 @@ class Coder:
         hcpcs_lines = self._hcpcs_lines(doc, cpt_lines, setting)
         mentions = self._mentions(doc)
         screening = bool(SCREENING_RE.search(doc.text))
-        decisions = code_icd10(mentions, doc.text, icd=icd, screening=screening)
+        has_impression = any(s.label_ == "impression" for s in doc.spans.get(SECTIONS_KEY, ()))
+        decisions = code_icd10(mentions, doc.text, icd=icd, screening=screening, has_impression=has_impression)
         if self.ranker is not None:
             decisions = self.ranker.rescore(doc, mentions, decisions)
         icd_codes = tuple(

@@ -20,7 +20,9 @@ def ranker_rows(nlp, records):
         for rec, doc in zip(records, nlp.pipe([r["text"] for r in records])):
             mentions = coder._mentions(doc)
             from ..coding import SCREENING_RE, code_icd10
-            decisions = code_icd10(mentions, doc.text, icd=coder.tables[3], screening=bool(SCREENING_RE.search(doc.text)))
+            has_impression = any(s.label_ == "impression" for s in doc.spans.get("sections", ()))
+            decisions = code_icd10(mentions, doc.text, icd=coder.tables[3], screening=bool(SCREENING_RE.search(doc.text)),
+                                   has_impression=has_impression)
             gold = set(rec.get("icd10cm", []))
             for c in candidate_codes(mentions, decisions):
                 if blocked(c, mentions, decisions):
