@@ -168,6 +168,18 @@ def benchmark_cmc_cv_cmd(data: Path = typer.Option(..., "--data", help="CMC 2007
         typer.echo(f"{name}: micro-F1 {v['micro_f1']:.4f} macro-F1 {v['macro_f1']:.4f}")
 
 
+@app.command("results")
+def results_cmd(model: Path | None = typer.Option(None, "--model", help="Model folder (default: shipped model)."),
+                render_only: bool = typer.Option(False, "--render", help="Only re-render RESULTS.md."),
+                n_boot: int = typer.Option(1000, help="Bootstrap resamples.")):
+    """Run every evaluation of the model and write evaluation/RESULTS.md."""
+    from .evaluation.results import RESULTS, render, run_all
+    if not render_only:
+        run_all(str(model) if model else None, n_boot=n_boot)
+    render()
+    typer.echo(f"Wrote {RESULTS}")
+
+
 def main():  # console-script entry point
     app()
 

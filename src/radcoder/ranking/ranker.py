@@ -34,12 +34,17 @@ class CodeRanker(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.max_iter = max_iter
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     # feature dicts -> matrix ------------------------------------------------------------
-    def _vectorize(self, X) -> np.ndarray:
-        if isinstance(X, np.ndarray) or (hasattr(X, "shape") and not isinstance(X, list)):
-            return np.asarray(X, dtype=float)
-        if len(X) and not isinstance(X[0], Mapping):
-            return np.asarray(X, dtype=float)
+    @staticmethod
+    def _is_dicts(X) -> bool:
+        return isinstance(X, (list, tuple)) and len(X) > 0 and isinstance(X[0], Mapping)
+
+    def _dicts_to_matrix(self, X) -> np.ndarray:
         index = {f: i for i, f in enumerate(self.feature_names_)}
         M = np.zeros((len(X), len(index)))
         for r, feats in enumerate(X):
@@ -50,32 +55,39 @@ class CodeRanker(ClassifierMixin, BaseEstimator):
         return M
 
     def fit(self, X, y):
-        if self.C <= 0:
+        from sklearn.utils.validation import validate_data
+        if not isinstance(self.C, (int, float)) or self.C <= 0:
             raise ValueError(f"C must be > 0; got {self.C}.")
-        y = np.asarray(y)
-        if len(X) and isinstance(X[0], Mapping):
-            names = sorted({k for feats in X for k in feats})
-            self.feature_names_ = names
-            M = self._vectorize(X)
+        if self._is_dicts(X):
+            self.feature_names_ = sorted({k for feats in X for k in feats})
+            M = self._dicts_to_matrix(X)
+            y = np.asarray(y)
+            self.n_features_in_ = M.shape[1]
         else:
-            from sklearn.utils.validation import check_X_y
-            M, y = check_X_y(X, y)
+            M, y = validate_data(self, X, y, accept_sparse="csr")
             self.feature_names_ = [f"x{i}" for i in range(M.shape[1])]
-        self.n_features_in_ = M.shape[1]
+        from sklearn.utils.multiclass import check_classification_targets
+        check_classification_targets(y)
         lr = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
         lr.fit(M, y)
         self.classes_ = lr.classes_
         self.coef_ = lr.coef_
         self.intercept_ = lr.intercept_
+        self.n_iter_ = lr.n_iter_
         return self
 
-    def decision_function(self, X) -> np.ndarray:
+    def _matrix(self, X):
+        from sklearn.utils.validation import validate_data
         check_is_fitted(self, "coef_")
-        M = self._vectorize(X)
-        if M.ndim != 2 or M.shape[1] != self.coef_.shape[1]:
-            raise ValueError(f"X has {M.shape[-1] if M.ndim else 0} features; the ranker was fitted with "
-                             f"{self.coef_.shape[1]}.")
-        scores = M @ self.coef_.T + self.intercept_
+        if self._is_dicts(X):
+            return self._dicts_to_matrix(X)
+        return validate_data(self, X, reset=False, accept_sparse="csr")
+
+    def decision_function(self, X) -> np.ndarray:
+        M = self._matrix(X)
+        if M.shape[1] != self.coef_.shape[1]:
+            raise ValueError(f"X has {M.shape[1]} features; the ranker was fitted with {self.coef_.shape[1]}.")
+        scores = np.asarray(M @ self.coef_.T) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict_proba(self, X) -> np.ndarray:
@@ -87,7 +99,8 @@ class CodeRanker(ClassifierMixin, BaseEstimator):
         return e / e.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     # persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
@@ -110,8 +123,6 @@ class CodeRanker(ClassifierMixin, BaseEstimator):
         est.coef_ = np.load(path / "coef.npy", allow_pickle=False)
         est.intercept_ = np.load(path / "intercept.npy", allow_pickle=False)
         est.n_features_in_ = est.coef_.shape[1]
+        est.n_iter_ = np.asarray([0])
         return est
 
-
-def _as_list(x: Sequence) -> list:
-    return list(x)

@@ -1,0 +1,45 @@
+import json
+
+from radcoder.evaluation.harness import evaluate_dataset, write_outputs, _frame_accuracy
+
+TEXT = "XR CHEST PA AND LATERAL\nINDICATION: Cough.\nIMPRESSION: No pneumonia. Small pleural effusion."
+
+
+def _gold():
+    spans = []
+    for word, label, extra in (("XR", "MODALITY", {}), ("CHEST", "ANATOMY", {}), ("PA AND LATERAL", "VIEWS", {}),
+                               ("Cough", "FINDING", {"assertion": "present", "icd10cm": "R05.9"}),
+                               ("pneumonia", "FINDING", {"assertion": "negated", "icd10cm": "J18.9"}),
+                               ("pleural effusion", "FINDING", {"assertion": "present", "icd10cm": "J90"})):
+        i = TEXT.index(word)
+        spans.append({"start": i, "end": i + len(word), "label": label, "text": word, **extra})
+    return [{"id": "g1", "text": TEXT, "spans": spans, "split": "test", "setting": "global",
+             "cpt": [{"code": "71046", "modifiers": [], "units": 1}], "hcpcs": [], "icd10cm": ["J90", "R05.9"],
+             "flags": [], "frames": [{"modality": "XR", "region": "chest", "laterality": None, "contrast": "na",
+                                      "views": 2}]}]
+
+
+def test_harness_scores_and_writes_outputs(rules_nlp, tmp_path):
+    res, errors = evaluate_dataset(rules_nlp, _gold(), "tiny", baselines=False, n_boot=20)
+    assert 0.0 <= res["ner_exact"]["micro"]["f"] <= 1.0
+    assert res["assertion"]["radcoder"]["accuracy"] == 1.0
+    assert res["cpt_hcpcs"]["line"]["f"] == 1.0
+    assert res["frames"]["element_accuracy"] == 1.0
+    assert res["icd10cm"]["codes_from_negated_or_uncertain"] == 0
+    write_outputs(res, errors, tmp_path, "tiny")
+    for name in ("metrics.json", "per_label.csv", "per_code.csv", "errors.jsonl", "report.html"):
+        assert (tmp_path / name).exists(), name
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["dataset"] == "tiny"
+    # errors carry the sentence only, never the whole report
+    for e in errors:
+        assert len(e["sentence"]) <= len(TEXT) and "\n" not in e["sentence"].strip()
+
+
+def test_harness_frame_accuracy_pairs_frames():
+    gold = [[{"modality": "CT", "region": "chest", "laterality": None, "contrast": "with", "views": None}]]
+    assert _frame_accuracy(gold, [[]])["element_accuracy"] == 0.0
+    pred = [[{"modality": "CT", "region": "chest", "laterality": None, "contrast": "without", "views": None}]]
+    r = _frame_accuracy(gold, pred)
+    assert r["contrast"] == 0.0 and r["modality"] == 1.0 and r["frame_exact"] == 0.0
+    assert _frame_accuracy([], [])["n_frames"] == 0
