@@ -77,8 +77,9 @@ def train_ner(corpus_dir: str | Path, out_dir: str | Path, config: str | Path = 
 
 
 def normalization_pairs() -> list[tuple[str, str]]:
-    """(span text, ICD-10-CM code) of every FINDING in the training split (authored and real-text)."""
-    recs = training_records()["train"]
+    """(span text, ICD-10-CM code) of every FINDING in the authored training split. Real-text corpora
+    are left out on purpose: the memory is saved with the model, and their text must not be."""
+    recs = training_records(include_real=False)["train"]
     return [(s["text"], s["icd10cm"]) for r in recs for s in r.get("spans", [])
             if s.get("label") == "FINDING" and s.get("icd10cm") and s.get("assertion") != "historical"]
 
@@ -109,10 +110,12 @@ def train_all(out: str | Path, work_dir: str | Path = REPO / "training" / "outpu
     ner = train_ner(work_dir / "corpus", work_dir / "ner", config, overrides)
     tmp = package(work_dir / "pipeline_no_ranker", ner)
     ranker_dir = None
+    from .ranking.train import fit_ranker
     try:
-        from .ranking.train import fit_ranker
         ranker_dir = fit_ranker(tmp, work_dir / "ranker")
-    except ImportError:
-        ranker_dir = None
+    except ValueError as exc:  # too little training data for a ranker: ship the guideline rules alone
+        import warnings
+        warnings.warn(f"No ICD-10-CM ranker trained ({exc}); the pipeline uses the guideline rules alone.",
+                      stacklevel=2)
     del paths
     return package(out, ner, ranker_dir=ranker_dir)
