@@ -46,3 +46,38 @@ def test_cli_batch(tmp_path, rules_model_dir):
     assert len(out.read_text().splitlines()) == 2
     r = runner.invoke(app, ["batch", str(tmp_path / "missing.jsonl"), "--out", str(out)])
     assert r.exit_code == 2 and "E402" in r.output
+
+
+def test_cli_corpus_validate_and_stats(tmp_path):
+    r = runner.invoke(app, ["corpus", "validate"])
+    assert r.exit_code == 0, r.output
+    assert "0 problems" in r.output
+    out = tmp_path / "stats.json"
+    r = runner.invoke(app, ["corpus", "stats", "--out", str(out)])
+    assert r.exit_code == 0 and json.loads(out.read_text())["labels"]["FINDING"]
+
+
+def test_cli_corpus_validate_fails_on_bad_corpus(tmp_path):
+    (tmp_path / "authored").mkdir()
+    bad = {"id": "X1", "text": "No pneumonia.", "spans": [{"start": 3, "end": 12, "label": "FINDING",
+                                                          "section": "impression", "text": "pneumonia"}],
+           "cpt": [], "hcpcs": [], "icd10cm": [], "flags": []}
+    (tmp_path / "authored" / "bad.jsonl").write_text(json.dumps(bad) + "\n")
+    r = runner.invoke(app, ["corpus", "validate", "--root", str(tmp_path)])
+    assert r.exit_code == 1 and "assertion" in r.output
+
+
+def test_cli_evaluate_on_gold_jsonl(tmp_path, rules_model_dir):
+    text = "XR CHEST PA AND LATERAL\nINDICATION: Cough.\nIMPRESSION: No pneumonia."
+    i = text.index("Cough")
+    gold = {"id": "g1", "text": text, "split": "test",
+            "spans": [{"start": i, "end": i + 5, "label": "FINDING", "assertion": "present", "section": "indication",
+                       "icd10cm": "R05.9"}],
+            "cpt": [{"code": "71046", "modifiers": [], "units": 1}], "hcpcs": [], "icd10cm": ["R05.9"], "flags": []}
+    g = tmp_path / "gold.jsonl"
+    g.write_text(json.dumps(gold) + "\n")
+    out = tmp_path / "eval"
+    r = runner.invoke(app, ["evaluate", "--model", str(rules_model_dir), "--dataset", str(g), "--out", str(out),
+                            "--no-baselines", "--n-boot", "10"])
+    assert r.exit_code == 0, r.output
+    assert (out / "gold" / "metrics.json").exists() and (out / "gold" / "report.html").exists()

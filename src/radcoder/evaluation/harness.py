@@ -273,6 +273,7 @@ def evaluate(model: str | Path | None, datasets: Iterable[str], out_dir: str | P
             continue
         res, errs = evaluate_dataset(nlp, recs, name, baselines=baselines, n_boot=n_boot, variants=var)
         res["model"] = f"{nlp.meta.get('name')} {nlp.meta.get('version')}"
-        write_outputs(res, errs, Path(out_dir) / name, f"radcoder evaluation: {name}")
+        folder = name if name in ("authored", "cmc2007", "openi") else Path(name).stem
+        write_outputs(res, errs, Path(out_dir) / folder, f"radcoder evaluation: {folder}")
         results[name] = res
     return results
