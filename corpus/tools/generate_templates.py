@@ -1664,8 +1664,23 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--out", default=str(ROOT / "corpus" / "authored" / "templates.jsonl"))
     ap.add_argument("--no-check", action="store_true", help="skip the ICD/offset self-checks")
+    ap.add_argument("--modalities", default="", help="comma-separated report modalities to keep (default: all)")
+    ap.add_argument("--max-per-modality", type=int, default=0, help="keep at most this many per modality (0: all)")
+    ap.add_argument("--id-prefix", default="T-", help="id prefix of the kept reports (keep ids unique per file)")
     args = ap.parse_args(argv)
     recs = generate(args.n, args.seed)
+    if args.modalities:
+        keep = set(args.modalities.split(","))
+        per: dict = {}
+        kept = []
+        for r in recs:
+            if r["modality"] in keep and (not args.max_per_modality or per.get(r["modality"], 0) < args.max_per_modality):
+                per[r["modality"]] = per.get(r["modality"], 0) + 1
+                kept.append(r)
+        recs = kept
+    if args.id_prefix != "T-":
+        for r in recs:
+            r["id"] = args.id_prefix + r["id"][2:]
     if not args.no_check:
         regions, hc = load_regions(), load_hcpcs()
         probs = [p for r in recs for p in check_record(r, regions, hc)]

@@ -168,6 +168,19 @@ def benchmark_cmc_cv_cmd(data: Path = typer.Option(..., "--data", help="CMC 2007
         typer.echo(f"{name}: micro-F1 {v['micro_f1']:.4f} macro-F1 {v['macro_f1']:.4f}")
 
 
+@app.command("evaluate-openi")
+def evaluate_openi_cmd(csv: Path = typer.Option(..., "--csv", help="Open-i reports CSV (openi_dev.csv layout)."),
+                       mapping: Path = typer.Option(Path("evaluation/mappings/openi_mesh_to_icd10cm.tsv"), "--mapping",
+                                                    help="MeSH heading -> ICD-10-CM TSV."),
+                       model: Path | None = typer.Option(None, "--model"),
+                       out: Path | None = typer.Option(None, "--out", help="Write metrics.json and per_code.csv here."),
+                       limit: int | None = typer.Option(None, "--limit", help="Score only the first N reports.")):
+    """Score finding extraction against Open-i's MeSH positive-finding labels through a mapping file."""
+    from .evaluation.harness import evaluate_openi_mesh
+    r = evaluate_openi_mesh(str(model) if model else None, csv, mapping, out, limit=limit)
+    typer.echo(f"{r['n_reports']} reports: micro-F1 {r['micro']['f']:.3f} (P {r['micro']['p']:.3f}, R {r['micro']['r']:.3f})")
+
+
 @app.command("results")
 def results_cmd(model: Path | None = typer.Option(None, "--model", help="Model folder (default: shipped model)."),
                 render_only: bool = typer.Option(False, "--render", help="Only re-render RESULTS.md."),

@@ -277,3 +277,52 @@ def evaluate(model: str | Path | None, datasets: Iterable[str], out_dir: str | P
         write_outputs(res, errs, Path(out_dir) / folder, f"radcoder evaluation: {folder}")
         results[name] = res
     return results
+
+
+def read_mesh_mapping(path: str | Path) -> dict[str, str]:
+    """MeSH heading -> ICD-10-CM code (TSV with a header; '#' lines are comments)."""
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        rows = [ln.rstrip("\n").split("\t") for ln in f if ln.strip() and not ln.startswith("#")]
+    for row in rows[1:]:
+        if len(row) >= 2 and row[0].strip() and row[1].strip():
+            out[row[0].strip()] = row[1].strip()
+    return out
+
+
+def evaluate_openi_mesh(model: str | Path | None, csv_path: str | Path, mapping_path: str | Path,
+                        out_dir: str | Path | None = None, *, limit: Optional[int] = None, n_boot: int = 500) -> dict:
+    """Score finding extraction against Open-i's manual MeSH indexing (positive findings only).
+
+    Gold per report: the ICD-10-CM codes the mapping gives for its MeSH headings (reports indexed
+    'No Indexing' are skipped; 'normal' gives an empty set). Predicted: the codes of the report's FINDING
+    entities asserted present (any section but the indication), restricted to the codes the mapping can
+    produce, so unmapped findings are neither rewarded nor punished."""
+    import radcoder
+    from ..corpus import read_openi
+    mapping = read_mesh_mapping(mapping_path)
+    universe = set(mapping.values())
+    nlp = radcoder.load(model)
+    docs = [d for d in read_openi(csv_path) if not any(m.strip().lower() == "no indexing" for m in d.mesh)]
+    if limit:
+        docs = docs[:limit]
+    gold = [{mapping[h.split("/")[0].strip()] for h in d.mesh if h.split("/")[0].strip() in mapping} for d in docs]
+    pred = []
+    for doc in nlp.pipe([d.text for d in docs], batch_size=64):
+        codes = set()
+        for e in doc.ents:
+            if e.label_ == "FINDING" and (e._.assertion or "present") == "present" and e._.icd10cm in universe:
+                from ..extensions import section_at
+                if section_at(doc, e.start_char) != "indication":
+                    codes.add(e._.icd10cm)
+        pred.append(codes)
+    res = M.code_scores(gold, pred)
+    res["micro_f_ci95"] = M.bootstrap_ci(lambda g, p: M.code_scores(g, p)["micro"]["f"], gold, pred, n_boot=n_boot)
+    res["n_reports"] = len(docs)
+    res["mapping"] = str(mapping_path)
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        R.write_metrics(res, out_dir)
+        R.write_table_csv([{"code": c, **v} for c, v in res["per_code"].items()], out_dir / "per_code.csv")
+    return res
