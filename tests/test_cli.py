@@ -81,3 +81,27 @@ def test_cli_evaluate_on_gold_jsonl(tmp_path, rules_model_dir):
                             "--no-baselines", "--n-boot", "10"])
     assert r.exit_code == 0, r.output
     assert (out / "gold" / "metrics.json").exists() and (out / "gold" / "report.html").exists()
+
+
+def test_cli_score_and_compare(tmp_path, rules_model_dir):
+    text = "XR CHEST PA AND LATERAL\nINDICATION: Cough.\nIMPRESSION: No pneumonia."
+    i = text.index("Cough")
+    gold = {"id": "g1", "text": text, "split": "test",
+            "spans": [{"start": i, "end": i + 5, "label": "FINDING", "assertion": "present", "section": "indication",
+                       "icd10cm": "R05.9"}],
+            "cpt": [{"code": "71046", "modifiers": [], "units": 1}], "hcpcs": [], "icd10cm": ["R05.9"], "flags": []}
+    g = tmp_path / "gold.jsonl"
+    g.write_text(json.dumps(gold) + "\n")
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"id": "g1", "text": text}) + "\n")
+    pred = tmp_path / "pred.jsonl"
+    assert runner.invoke(app, ["batch", str(inp), "--out", str(pred), "--model", str(rules_model_dir)]).exit_code == 0
+    r = runner.invoke(app, ["score", "--pred", str(pred), "--gold", str(g), "--out", str(tmp_path / "s")])
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "s" / "metrics.json").read_text())
+    assert m["n_scored"] == 1 and m["cpt_hcpcs"]["line"]["f"] == 1.0
+    r = runner.invoke(app, ["compare", str(rules_model_dir), str(rules_model_dir), "--dataset", str(g),
+                            "--n-boot", "20", "--out", str(tmp_path / "c")])
+    assert r.exit_code == 0, r.output
+    c = json.loads((tmp_path / "c" / "metrics.json").read_text())
+    assert c[str(g)]["ner_exact_f1"]["delta"] == 0.0

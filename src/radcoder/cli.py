@@ -168,6 +168,33 @@ def benchmark_cmc_cv_cmd(data: Path = typer.Option(..., "--data", help="CMC 2007
         typer.echo(f"{name}: micro-F1 {v['micro_f1']:.4f} macro-F1 {v['macro_f1']:.4f}")
 
 
+@app.command("score")
+def score_cmd(pred: Path = typer.Option(..., "--pred", help="Predictions JSONL (output records)."),
+              gold: Path = typer.Option(..., "--gold", help="Gold JSONL in the corpus format."),
+              out: Path | None = typer.Option(None, "--out", help="Write metrics.json, per_label.csv, errors.jsonl.")):
+    """Score an existing predictions file against gold, without running a model."""
+    from .evaluation.harness import score_predictions
+    r = score_predictions(pred, gold, out)
+    typer.echo(f"{r['n_scored']} reports scored: NER exact F1 {r['ner_exact']['micro']['f']:.3f}"
+               + (f", ICD-10-CM F1 {r['icd10cm']['micro']['f']:.3f}" if "icd10cm" in r else ""))
+
+
+@app.command("compare")
+def compare_cmd(model_a: Path = typer.Argument(..., help="Model A folder."),
+                model_b: Path = typer.Argument(..., help="Model B folder."),
+                dataset: list[str] = typer.Option(["authored", "cmc2007", "openi"], "--dataset"),
+                out: Path | None = typer.Option(None, "--out", help="Write metrics.json here."),
+                n_boot: int = typer.Option(1000, help="Bootstrap resamples.")):
+    """Compare two models on the same test splits with paired bootstrap tests (delta = A - B)."""
+    from .evaluation.harness import compare
+    r = compare(str(model_a), str(model_b), dataset, out, n_boot=n_boot)
+    for name in dataset:
+        for metric, v in (r.get(name) or {}).items():
+            if isinstance(v, dict) and "delta" in v:
+                typer.echo(f"{name} {metric}: A {v.get('a', float('nan')):.3f} B {v.get('b', float('nan')):.3f} "
+                           f"delta {v['delta']:+.3f} [{v['lo']:+.3f}, {v['hi']:+.3f}] p={v['p_value']:.3f}")
+
+
 @app.command("evaluate-openi")
 def evaluate_openi_cmd(csv: Path = typer.Option(..., "--csv", help="Open-i reports CSV (openi_dev.csv layout)."),
                        mapping: Path = typer.Option(Path("evaluation/mappings/openi_mesh_to_icd10cm.tsv"), "--mapping",

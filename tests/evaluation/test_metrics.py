@@ -586,3 +586,15 @@ def test_paired_bootstrap_noisy_difference_has_large_p():
     assert 0.0 < out["p_value"] <= 1.0
     assert out["lo"] <= out["delta"] <= out["hi"]
     assert not math.isnan(out["delta"])
+
+
+def test_pr_curve_hand_computed():
+    from radcoder.evaluation.metrics import pr_curve
+    gold = [{"A", "B"}, {"C"}]
+    scored = [[("A", 0.9), ("X", 0.5)], [("C", 0.7)]]
+    pts = pr_curve(gold, scored)
+    assert [p["threshold"] for p in pts] == [0.9, 0.7, 0.5]
+    assert pts[0]["precision"] == 1.0 and abs(pts[0]["recall"] - 1 / 3) < 1e-9
+    assert pts[1]["precision"] == 1.0 and abs(pts[1]["recall"] - 2 / 3) < 1e-9
+    assert abs(pts[2]["precision"] - 2 / 3) < 1e-9
+    assert pr_curve([], []) == [] and pr_curve([set()], [[]]) == []

@@ -81,6 +81,80 @@ def _norm_field(field: str, v):
     return v
 
 
+def document_metrics(golds: list[dict], recs_c: list[dict], n_boot: int = 500) -> tuple[dict, list[dict]]:
+    """Report-level metrics of output records against gold documents (same order): ICD-10-CM codes,
+    CPT/HCPCS lines, flags, exam frames, calibration, auto-coding. Returns (metrics, error records)."""
+    out: dict[str, Any] = {}
+    errors: list[dict] = []
+    g_icd = [list(r["icd10cm"]) for r in golds]
+    p_icd = [[c["code"] for c in rec["icd10cm"]] for rec in recs_c]
+    out["icd10cm"] = M.code_scores([set(x) for x in g_icd], [set(x) for x in p_icd])
+    out["icd10cm"]["first_listed_accuracy"] = M.first_listed_accuracy([g[0] if g else None for g in g_icd], p_icd)
+    out["icd10cm"]["pr_curve"] = M.pr_curve([set(x) for x in g_icd],
+                                            [[(c["code"], c["score"]) for c in rec["icd10cm"]] for rec in recs_c])
+    setf = lambda g, p: M.code_scores(g, p)["micro"]["f"]
+    out["icd10cm"]["micro_f_ci95"] = M.bootstrap_ci(setf, [set(x) for x in g_icd], [set(x) for x in p_icd],
+                                                    n_boot=n_boot)
+    # guideline check: codes that come only from negated/uncertain/hypothetical gold findings
+    bad = 0
+    for r, pred in zip(golds, p_icd):
+        for c in pred:
+            ms = [s for s in r["spans"] if s.get("icd10cm") == c]
+            if ms and all(s.get("assertion") in BLOCKED for s in ms):
+                bad += 1
+    out["icd10cm"]["codes_from_negated_or_uncertain"] = bad
+    g_cpt = [[(c["code"], tuple(sorted(c.get("modifiers", []))), int(c.get("units", 1))) for c in r.get("cpt", [])]
+             for r in golds]
+    p_cpt = [[(c["code"], tuple(sorted(c["modifiers"])), int(c["units"])) for c in rec["cpt"] + rec["hcpcs"]]
+             for rec in recs_c]
+    g_cpt = [g + [(h["code"], (), int(h.get("units", 1))) for h in r.get("hcpcs", [])] for g, r in zip(g_cpt, golds)]
+    out["cpt_hcpcs"] = M.cpt_line_scores(g_cpt, p_cpt)
+    linef = lambda g, p: M.cpt_line_scores(g, p)["line"]["f"]
+    out["cpt_hcpcs"]["line_f_ci95"] = M.bootstrap_ci(linef, g_cpt, p_cpt, n_boot=n_boot)
+    out["cpt_codes"] = M.code_scores([{c[0] for c in g} for g in g_cpt], [{c[0] for c in p} for p in p_cpt])
+    # flags
+    g_fl = [set(r.get("flags", [])) for r in golds]
+    p_fl = [{f["code"] for f in rec["flags"]} for rec in recs_c]
+    out["flags"] = M.code_scores(g_fl, p_fl)
+    # frames
+    if any(r.get("frames") for r in golds):
+        out["frames"] = _frame_accuracy([r.get("frames", []) for r in golds], [rec["frames"] for rec in recs_c])
+    # calibration of code scores + auto-coding curve
+    y_true, y_prob = [], []
+    doc_min, doc_ok = [], []
+    for r, rec in zip(golds, recs_c):
+        gold_set = set(r["icd10cm"])
+        gl = Counter((c["code"], tuple(sorted(c.get("modifiers", []))), int(c.get("units", 1))) for c in r.get("cpt", []))
+        scores = []
+        for c in rec["icd10cm"]:
+            y_true.append(int(c["code"] in gold_set))
+            y_prob.append(c["score"])
+            scores.append(c["score"])
+        for c in rec["cpt"]:
+            key = (c["code"], tuple(sorted(c["modifiers"])), int(c["units"]))
+            y_true.append(int(gl[key] > 0))
+            y_prob.append(c["score"])
+            scores.append(c["score"])
+        pl = Counter((c["code"], tuple(sorted(c["modifiers"])), int(c["units"])) for c in rec["cpt"])
+        doc_min.append(min(scores) if scores else 0.0)
+        doc_ok.append({c["code"] for c in rec["icd10cm"]} == gold_set and pl == gl)
+    if y_true:
+        out["calibration"] = {"ece": M.expected_calibration_error(y_true, y_prob),
+                              "reliability": M.reliability_curve(y_true, y_prob)}
+        out["auto_code_curve"] = M.auto_code_curve(doc_min, doc_ok)
+        routed = [rec.get("route") == "auto" for rec in recs_c]
+        n_auto = sum(routed)
+        out["routing"] = {"auto_share": n_auto / len(routed),
+                          "auto_precision": (sum(ok for ok, a in zip(doc_ok, routed) if a) / n_auto) if n_auto else None,
+                          "all_correct_share": sum(doc_ok) / len(doc_ok)}
+    for r, rec, g, p in zip(golds, recs_c, g_icd, p_icd):
+        for kind, items in (("code_fn", set(g) - set(p)), ("code_fp", set(p) - set(g))):
+            for c in sorted(items):
+                errors.append({"id": r["id"], "kind": kind, "sentence": "", "sentence_start": 0,
+                               "gold": {"icd10cm": g}, "pred": {"icd10cm": p, "code": c}, "spans": []})
+    return out, errors
+
+
 def run_model(nlp, recs: list[dict]) -> list:
     docs = []
     for r in recs:
@@ -156,71 +230,10 @@ def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True
     # ---------------------------------------------------------------- document codes (authored gold)
     coded = [(r, d) for r, d in zip(recs, docs) if "icd10cm" in r]
     if coded:
-        recs_c = [radcoder.to_record(d, r["id"]) for r, d in coded]
-        g_icd = [list(r["icd10cm"]) for r, _ in coded]
-        p_icd = [[c["code"] for c in rec["icd10cm"]] for rec in recs_c]
-        out["icd10cm"] = M.code_scores([set(x) for x in g_icd], [set(x) for x in p_icd])
-        out["icd10cm"]["first_listed_accuracy"] = M.first_listed_accuracy([g[0] if g else None for g in g_icd], p_icd)
-        setf = lambda g, p: M.code_scores(g, p)["micro"]["f"]
-        out["icd10cm"]["micro_f_ci95"] = M.bootstrap_ci(setf, [set(x) for x in g_icd], [set(x) for x in p_icd],
-                                                        n_boot=n_boot)
-        # guideline check: codes that come only from negated/uncertain/hypothetical gold findings
-        bad = 0
-        for (r, _), pred in zip(coded, p_icd):
-            for c in pred:
-                ms = [s for s in r["spans"] if s.get("icd10cm") == c]
-                if ms and all(s.get("assertion") in BLOCKED for s in ms):
-                    bad += 1
-        out["icd10cm"]["codes_from_negated_or_uncertain"] = bad
-        g_cpt = [[(c["code"], tuple(sorted(c.get("modifiers", []))), int(c.get("units", 1))) for c in r.get("cpt", [])]
-                 for r, _ in coded]
-        p_cpt = [[(c["code"], tuple(sorted(c["modifiers"])), int(c["units"])) for c in rec["cpt"] + rec["hcpcs"]]
-                 for rec in recs_c]
-        g_cpt = [g + [(h["code"], (), int(h.get("units", 1))) for h in r.get("hcpcs", [])] for g, (r, _) in zip(g_cpt, coded)]
-        out["cpt_hcpcs"] = M.cpt_line_scores(g_cpt, p_cpt)
-        linef = lambda g, p: M.cpt_line_scores(g, p)["line"]["f"]
-        out["cpt_hcpcs"]["line_f_ci95"] = M.bootstrap_ci(linef, g_cpt, p_cpt, n_boot=n_boot)
-        out["cpt_codes"] = M.code_scores([{c[0] for c in g} for g in g_cpt], [{c[0] for c in p} for p in p_cpt])
-        # flags
-        g_fl = [set(r.get("flags", [])) for r, _ in coded]
-        p_fl = [{f["code"] for f in rec["flags"]} for rec in recs_c]
-        out["flags"] = M.code_scores(g_fl, p_fl)
-        # frames
-        if any(r.get("frames") for r, _ in coded):
-            out["frames"] = _frame_accuracy([r.get("frames", []) for r, _ in coded], [rec["frames"] for rec in recs_c])
-        # calibration of code scores + auto-coding curve
-        y_true, y_prob = [], []
-        doc_min, doc_ok = [], []
-        for (r, _), rec in zip(coded, recs_c):
-            gold_set = set(r["icd10cm"])
-            gl = Counter((c["code"], tuple(sorted(c.get("modifiers", []))), int(c.get("units", 1))) for c in r.get("cpt", []))
-            scores = []
-            for c in rec["icd10cm"]:
-                y_true.append(int(c["code"] in gold_set))
-                y_prob.append(c["score"])
-                scores.append(c["score"])
-            for c in rec["cpt"]:
-                key = (c["code"], tuple(sorted(c["modifiers"])), int(c["units"]))
-                y_true.append(int(gl[key] > 0))
-                y_prob.append(c["score"])
-                scores.append(c["score"])
-            pl = Counter((c["code"], tuple(sorted(c["modifiers"])), int(c["units"])) for c in rec["cpt"])
-            doc_min.append(min(scores) if scores else 0.0)
-            doc_ok.append({c["code"] for c in rec["icd10cm"]} == gold_set and pl == gl)
-        if y_true:
-            out["calibration"] = {"ece": M.expected_calibration_error(y_true, y_prob),
-                                  "reliability": M.reliability_curve(y_true, y_prob)}
-            out["auto_code_curve"] = M.auto_code_curve(doc_min, doc_ok)
-            routed = [rec.get("route") == "auto" for rec in recs_c]
-            n_auto = sum(routed)
-            out["routing"] = {"auto_share": n_auto / len(routed),
-                              "auto_precision": (sum(ok for ok, a in zip(doc_ok, routed) if a) / n_auto) if n_auto else None,
-                              "all_correct_share": sum(doc_ok) / len(doc_ok)}
-        for (r, d), rec, g, p in zip(coded, recs_c, g_icd, p_icd):
-            for kind, items in (("code_fn", set(g) - set(p)), ("code_fp", set(p) - set(g))):
-                for c in sorted(items):
-                    errors.append({"id": r["id"], "kind": kind, "sentence": "", "sentence_start": 0,
-                                   "gold": {"icd10cm": g}, "pred": {"icd10cm": p, "code": c}, "spans": []})
+        doc_metrics, doc_errors = document_metrics([r for r, _ in coded],
+                                                   [radcoder.to_record(d, r["id"]) for r, d in coded], n_boot=n_boot)
+        out.update(doc_metrics)
+        errors.extend(doc_errors)
     # ---------------------------------------------------------------- NER variants
     for vname, vnlp in (variants or {}).items():
         vdocs = run_model(vnlp, recs)
@@ -248,6 +261,8 @@ def write_outputs(result: dict, errors: list[dict], out_dir: Path, title: str) -
     if "assertion" in result:
         plots["assertion confusion"] = str(R.plot_confusion(result["assertion"]["radcoder"]["confusion"],
                                                            pdir / "assertion_confusion.png"))
+    if result.get("icd10cm", {}).get("pr_curve"):
+        plots["ICD-10-CM precision-recall"] = str(R.plot_pr_curve(result["icd10cm"]["pr_curve"], pdir / "pr_icd10cm.png"))
     if "calibration" in result:
         plots["calibration"] = str(R.plot_reliability(result["calibration"]["reliability"], pdir / "reliability.png"))
         plots["auto-code curve"] = str(R.plot_auto_code(result["auto_code_curve"], pdir / "auto_code.png"))
@@ -326,3 +341,91 @@ def evaluate_openi_mesh(model: str | Path | None, csv_path: str | Path, mapping_
         R.write_metrics(res, out_dir)
         R.write_table_csv([{"code": c, **v} for c, v in res["per_code"].items()], out_dir / "per_code.csv")
     return res
+
+
+def score_predictions(pred_path: str | Path, gold_path: str | Path, out_dir: str | Path | None = None, *,
+                      n_boot: int = 500) -> dict:
+    """Score an existing predictions JSONL (output records) against a gold JSONL (corpus format),
+    aligned by id: spans (exact and overlap), assertions of exactly matched FINDING spans, and, when the
+    gold has document codes, ICD-10-CM, CPT/HCPCS lines, flags, frames and calibration."""
+    from ..corpus import read_jsonl
+    gold = {r["id"]: r for r in read_jsonl(gold_path)}
+    preds = {r["id"]: r for r in read_jsonl(pred_path)}
+    ids = [i for i in gold if i in preds]
+    out: dict[str, Any] = {"n_gold": len(gold), "n_pred": len(preds), "n_scored": len(ids),
+                           "missing_predictions": sorted(set(gold) - set(preds))[:50]}
+    gs = [[(s["start"], s["end"], s["label"]) for s in gold[i]["spans"]] for i in ids]
+    ps = [[(e["start"], e["end"], e["label"]) for e in preds[i]["entities"]] for i in ids]
+    labels = sorted({s[2] for g in gs for s in g})
+    out["ner_exact"] = M.span_prf(gs, ps, "exact", labels=labels)
+    out["ner_overlap"] = M.span_prf(gs, ps, "overlap", labels=labels)
+    out["ner_exact"]["micro_f_ci95"] = M.bootstrap_ci(lambda g, p: M.span_prf(g, p, "exact", labels=labels)["micro"]["f"],
+                                                      gs, ps, n_boot=n_boot)
+    ga, pa = [], []
+    for i in ids:
+        pmap = {(e["start"], e["end"]): e.get("assertion") for e in preds[i]["entities"] if e["label"] == "FINDING"}
+        for s in gold[i]["spans"]:
+            if s["label"] == "FINDING" and (s["start"], s["end"]) in pmap:
+                ga.append(s.get("assertion") or "present")
+                pa.append(pmap[(s["start"], s["end"])] or "present")
+    if ga:
+        out["assertion_on_matched_spans"] = M.assertion_scores(ga, pa)
+    errors: list[dict] = []
+    coded = [i for i in ids if "icd10cm" in gold[i]]
+    if coded:
+        m, errors = document_metrics([gold[i] for i in coded], [preds[i] for i in coded], n_boot=n_boot)
+        out.update(m)
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        R.write_metrics(out, out_dir)
+        R.write_table_csv([{"label": k, **v} for k, v in out["ner_exact"]["per_label"].items()], out_dir / "per_label.csv")
+        R.write_errors_jsonl(errors, out_dir / "errors.jsonl")
+    return out
+
+
+def compare(model_a: str | Path | None, model_b: str | Path, datasets, out_dir: str | Path | None = None, *,
+            n_boot: int = 1000) -> dict:
+    """Two models on the same test splits in one run, with paired bootstrap tests (delta = A - B) of
+    NER exact F1, assertion accuracy on gold spans, ICD-10-CM set F1 and CPT/HCPCS line F1."""
+    import radcoder
+    nlps = {"A": radcoder.load(model_a), "B": radcoder.load(model_b)}
+    out: dict[str, Any] = {"A": str(model_a or "shipped"), "B": str(model_b)}
+    for name in datasets:
+        recs = load_dataset(name)
+        if not recs:
+            out[name] = {"skipped": "no annotated test reports"}
+            continue
+        gold_spans = [[(s["start"], s["end"], s["label"]) for s in r["spans"]] for r in recs]
+        labels = sorted({s[2] for g in gold_spans for s in g})
+        per: dict[str, Any] = {}
+        spans, asserts, records = {}, {}, {}
+        for key, nlp in nlps.items():
+            docs = run_model(nlp, recs)
+            spans[key] = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in docs]
+            records[key] = [radcoder.to_record(d, r["id"]) for r, d in zip(recs, docs)]
+            asserts[key] = [lab for r in recs for lab in radcoder.assert_spans(
+                nlp, r["text"], [(s["start"], s["end"]) for s in r["spans"] if s["label"] == "FINDING" and s.get("assertion")])]
+        f1 = lambda g, p: M.span_prf(g, p, "exact", labels=labels)["micro"]["f"]  # noqa: E731
+        per["ner_exact_f1"] = M.paired_bootstrap(f1, gold_spans, spans["A"], spans["B"], n_boot=n_boot)
+        gold_a = [s["assertion"] for r in recs for s in r["spans"] if s["label"] == "FINDING" and s.get("assertion")]
+        if gold_a:
+            acc = lambda g, p: M.assertion_scores(g, p)["accuracy"]  # noqa: E731
+            per["assertion_accuracy"] = M.paired_bootstrap(acc, gold_a, asserts["A"], asserts["B"], n_boot=n_boot)
+        idx = [k for k, r in enumerate(recs) if "icd10cm" in r]
+        if idx:
+            g_icd = [set(recs[k]["icd10cm"]) for k in idx]
+            p = {key: [{c["code"] for c in records[key][k]["icd10cm"]} for k in idx] for key in nlps}
+            setf = lambda g, q: M.code_scores(g, q)["micro"]["f"]  # noqa: E731
+            per["icd10cm_set_f1"] = M.paired_bootstrap(setf, g_icd, p["A"], p["B"], n_boot=n_boot)
+            line = lambda rec: [(c["code"], tuple(sorted(c.get("modifiers", []))), int(c.get("units", 1)))  # noqa: E731
+                                for c in rec.get("cpt", []) + rec.get("hcpcs", [])]
+            g_cpt = [line(recs[k]) for k in idx]
+            pc = {key: [line(records[key][k]) for k in idx] for key in nlps}
+            linef = lambda g, q: M.cpt_line_scores(g, q)["line"]["f"]  # noqa: E731
+            per["cpt_line_f1"] = M.paired_bootstrap(linef, g_cpt, pc["A"], pc["B"], n_boot=n_boot)
+        out[name] = per
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        R.write_metrics(out, out_dir)
+    return out

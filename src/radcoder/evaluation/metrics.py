@@ -808,3 +808,30 @@ def paired_bootstrap(
     else:
         p_value = 1.0
     return {"delta": delta, "lo": float(lo), "hi": float(hi), "p_value": p_value, "a": a, "b": b}
+
+
+def pr_curve(gold: Sequence[set[str]], scored: Sequence[Sequence[tuple[str, float]]]) -> list[dict[str, float]]:
+    """Micro precision/recall of scored code predictions as the score threshold moves.
+
+    Parameters
+    ----------
+    gold : sequence of set of str
+        Gold codes per document.
+    scored : sequence of sequence of (code, score)
+        Predicted codes with scores per document (aligned with ``gold``).
+
+    Returns
+    -------
+    list of dict
+        One point per distinct score (descending): ``threshold``, ``precision``, ``recall``, ``n``
+        (predictions kept). Recall is over every gold code, including codes never predicted.
+    """
+    _check_lengths(gold=gold, scored=scored)
+    n_gold = sum(len(g) for g in gold)
+    pairs = sorted(((float(s), c in g) for g, preds in zip(gold, scored) for c, s in preds), key=lambda x: -x[0])
+    points, tp = [], 0
+    for i, (score, hit) in enumerate(pairs, 1):
+        tp += hit
+        if i == len(pairs) or pairs[i][0] != score:
+            points.append({"threshold": score, "precision": tp / i, "recall": _safe_div(tp, n_gold), "n": i})
+    return points
