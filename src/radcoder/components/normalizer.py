@@ -81,11 +81,28 @@ def choose_code(concept: Concept, span: Span) -> str | None:
         found = {LAT_WORDS[w] for w in words if w in LAT_WORDS}
         if "left" in found and "right" in found:
             found = {"bilateral"}
+        if not found:  # no side next to the finding: the side of the performed exam (one-sided exams only)
+            found = _exam_sides(span.doc)
         for side in ("bilateral", "left", "right"):
             if side in found and side in concept.laterality:
                 code = concept.laterality[side]
                 break
     return code
+
+
+def _exam_sides(doc: Doc) -> set:
+    """Sides named by LATERALITY spans in the exam/technique sections; empty when the exam is two-sided."""
+    sides = set()
+    for e in doc.ents:
+        if e.label_ == "LATERALITY" and section_at(doc, e.start_char) in EXAM_SECTIONS:
+            for w in norm(e.text).split():
+                if w in LAT_WORDS:
+                    sides.add(LAT_WORDS[w])
+    return sides if len(sides) == 1 else set()
+
+
+# measurement units the tagger can mistake for abbreviations ("mCi" is not MCI)
+UNIT_TOKENS = frozenset({"mci", "msv", "mgy", "mbq", "cgy", "gy", "ml", "cc"})
 
 
 class Normalizer:
@@ -153,6 +170,10 @@ class Normalizer:
         """Set ``span._.concept`` and ``span._.icd10cm``: learned memory, then the lexicon (made more
         specific with nearby anatomy words), then a search over ICD-10-CM titles."""
         key = norm(span.text)
+        if key in UNIT_TOKENS and not span.text.isupper():
+            span._.concept = None
+            span._.icd10cm = None
+            return
         concept = lookup_concept(span.text)
         if concept is not None and concept.id in GENERIC_CONCEPTS or concept is None:
             specific = self._specialize(span)
