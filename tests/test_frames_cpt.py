@@ -124,3 +124,49 @@ def test_comparison_exam_is_not_a_frame(nlp):
                    "FINDINGS: Clear.")
     assert [c["code"] for c in rec["cpt"]] == ["71046"]
     assert len(rec["frames"]) == 1
+
+
+def test_pet_ct_code_and_radiopharmaceutical(nlp):
+    rec = run(nlp, "EXAM: FDG PET/CT SKULL BASE TO MID THIGH\nINDICATION: Lymphoma, restaging.\nTECHNIQUE: 10.8 mCi F-18 FDG "
+                   "IV. Low dose CT for attenuation correction, no IV contrast.\nFINDINGS: No abnormal uptake.")
+    assert [c["code"] for c in rec["cpt"]] == ["78815"]
+    assert rec["frames"][0]["contrast"] == "without"
+    assert [(h["code"], h["units"]) for h in rec["hcpcs"]] == [("A9552", 1)]
+
+
+def test_radiopharmaceutical_units_per_mci(nlp):
+    rec = run(nlp, "Ga-68 DOTATATE PET/CT\nIndication: Neuroendocrine tumor, initial staging.\nTechnique: 5.1 mCi Ga-68 "
+                   "dotatate was administered intravenously. PET from the skull base to mid-thigh.\nFindings: Normal.")
+    assert [c["code"] for c in rec["cpt"]] == ["78815"]
+    assert [(h["code"], h["units"]) for h in rec["hcpcs"]] == [("A9587", 51)]
+
+
+def test_bone_scan_whole_body(nlp):
+    rec = run(nlp, "BONE SCAN, WHOLE BODY\nTechnique: 22 mCi Tc-99m MDP IV; whole body planar images at 3 hours.\n"
+                   "Findings: Normal.")
+    assert [c["code"] for c in rec["cpt"]] == ["78306"]
+    assert [h["code"] for h in rec["hcpcs"]] == ["A9503"]
+
+
+def test_contrast_ordered_but_not_given_is_without(nlp):
+    rec = run(nlp, "EXAM: CT ABDOMEN AND PELVIS WITHOUT CONTRAST\nINDICATION: Weight loss.\nTECHNIQUE: CT was performed "
+                   "without contrast. IV contrast was ordered but not administered because of renal failure.\nFINDINGS: Normal.")
+    assert [c["code"] for c in rec["cpt"]] == ["74176"]
+
+
+def test_guided_procedure_title_is_ir_frame(nlp):
+    rec = run(nlp, "EXAMINATION: ULTRASOUND-GUIDED PARACENTESIS\nHISTORY: Ascites.\nTECHNIQUE: Under ultrasound guidance "
+                   "a catheter was advanced into the peritoneal cavity.\nFINDINGS: 3 L removed.")
+    assert rec["frames"][0]["modality"] == "IR" and rec["frames"][0]["guidance"] == "US"
+    assert [c["code"] for c in rec["cpt"]] == ["49083"]
+
+
+def test_liver_biopsy_separate_ct_guidance(nlp):
+    rec = run(nlp, "EXAM: CT GUIDED LIVER BIOPSY\nHISTORY: Liver lesion.\nTECHNIQUE: Under CT guidance an 18-gauge core "
+                   "biopsy of the liver lesion was obtained. Images were saved.\nFINDINGS: No complication.")
+    assert sorted(c["code"] for c in rec["cpt"]) == ["47000", "77012"]
+
+
+def test_dexa_hip_and_spine_is_axial(nlp):
+    rec = run(nlp, "EXAM: DEXA BONE DENSITY HIP AND SPINE\nINDICATION: Osteoporosis screening.\nFINDINGS: T-score -1.2.")
+    assert [f["region"] for f in rec["frames"]] == ["axial_skeleton"]

@@ -45,8 +45,34 @@ def _region_score(code_region: str, region: str) -> float:
     return {0: 3.0, 1: 2.5, 2: 2.0, 3: 1.5}.get(d, 0.5)
 
 
+LEX_STOP = frozenset({"with", "without", "and", "or", "of", "the", "a", "an", "to", "for", "in", "on", "by", "incl",
+                      "including", "e", "g", "contrast", "study", "exam", "imaging", "study", "single", "one", "side",
+                      "added", "supervision", "interpretation", "diagnostic", "s", "w", "wo", "views", "view", "xr",
+                      "us", "ct", "mr", "mri", "nm", "fluoro", "ultrasound", "left", "right", "bilateral", "both",
+                      "limited", "complete", "area", "2", "3", "4", "1"})
+LEX_MODALITIES = frozenset({"NM", "PET", "FLUORO", "IR", "GUIDANCE"})
+_LEX_CACHE: dict = {}
+
+
+def _words(text: str) -> set:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in LEX_STOP}
+
+
+def _lexical_score(c, title: str) -> float:
+    """Overlap of the exam title with the words of the code's short description (study-type words such as
+    'bone scan', 'ventilation and perfusion', 'gastric emptying', 'PET/CT', 'upper GI', 'VCUG')."""
+    if c.modality not in LEX_MODALITIES or not title:
+        return 0.0
+    key = c.code
+    w = _LEX_CACHE.get(key)
+    if w is None:
+        w = _LEX_CACHE[key] = _words(c.short) | ({"ct"} if "/ct" in c.short.lower() or "with ct" in c.short.lower() else set())
+    tw = _words(title) | ({"ct"} if re.search(r"\b(?:pet|spect)\s*[/-]?\s*ct\b", title, re.IGNORECASE) else set())
+    return min(3.5, 0.5 * len(w & tw))
+
+
 def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset()) -> float:
-    s = 0.0
+    s = _lexical_score(c, _title_text(text))
     if frame.get("region") is not None:
         s += _region_score(c.region, frame["region"])
     fc = frame.get("contrast")
@@ -79,7 +105,9 @@ def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset()) -
     if "diagnostic" in sub:
         s += -1.5 if screening else 1.0
     if frame.get("guidance") and c.guidance:
-        s += 1.5 if c.guidance == frame["guidance"] else -1.0
+        s += 1.5 if c.guidance in (frame["guidance"], "ANY") else -1.0
+    elif frame.get("guidance") and c.modality == "IR" and frame.get("procedure"):
+        s -= 0.5  # an image-guided procedure: prefer the code of its guided variant when there is one
     if c.addon and not (set(c.addon_parents or ()) & selected):
         s -= 4.0
     return s
@@ -92,14 +120,16 @@ def select_cpt(frames: Sequence[dict], table, text: str) -> list[Candidate]:
         cands = [c for c in table if c.modality in mods]
         if fr.get("procedure"):
             cands = [c for c in table if c.modality == "IR"]
-            cands = [c for c in cands if fr["procedure"] in (c.family or "") or fr["procedure"] in (c.notes or "").lower()
-                     or fr["procedure"] in c.short.lower()] or []
+            fam = [c for c in cands if fr["procedure"] in (c.family or "")]
+            named = [c for c in cands if fr["procedure"] in (c.notes or "").lower() or fr["procedure"] in c.short.lower()]
+            # a family named after the procedure (ir_fna) outranks codes that only mention it
+            cands = fam if any(c.family == "ir_" + fr["procedure"] for c in fam) else (fam + [c for c in named if c not in fam])
         if not cands:
             continue
         selected = frozenset(o.code for o in out)
         scored = sorted(((_match_score(c, fr, text, selected), c.code) for c in cands), key=lambda x: (-x[0], x[1]))
         best_score, best = scored[0]
-        if fr.get("region") is None and best_score < 1.0:
+        if fr.get("region") is None and best_score < 1.0 and not fr.get("procedure"):
             continue
         fam = table.get(best).family
         alts = tuple(code for sc, code in scored[1:4] if table.get(code).family == fam and sc >= best_score - 1.5)
@@ -185,4 +215,102 @@ def contrast_supply_lines(text: str, modalities: set, hcpcs) -> list[tuple[str, 
         unit = (getattr(h, "unit", "") or "").lower()
         n = float(ml) * (10 if "0.1" in unit else 1)
         out.append((hc, max(1, int(round(n)))))
+    return out
+
+
+# ----------------------------------------------------------------------------- radiopharmaceuticals
+_ISOTOPE_RE = re.compile(r"^((?:tc|f|ga|i|in|rb|n|c|xe|tl)-\d+m?)\s+", re.IGNORECASE)
+_DOSE = r"(\d+(?:\.\d+)?)\s*(mci|mbq)"
+_RP_CACHE: dict = {}
+
+
+def _iso_variants(iso: str) -> list[str]:
+    el, num = iso.lower().split("-")
+    return [f"{el}-{num}", f"{el}{num}", f"{el} {num}", f"{num}{el}", f"{num}-{el}"]
+
+
+def _radiopharm_lexicon(hcpcs) -> list[tuple[str, str, str | None]]:
+    """(alias, code, isotope) from the short descriptions of the radiopharmaceutical HCPCS codes:
+    the agent name and its parenthesised abbreviation; the chemical name of an abbreviation is
+    carried over to the other codes naming the same chemical (pentetate -> DTPA)."""
+    key = id(hcpcs)
+    if key in _RP_CACHE:
+        return _RP_CACHE[key]
+    rows, abbrev = [], {}
+    for h in hcpcs:
+        if getattr(h, "kind", "") != "radiopharmaceutical" or "not otherwise" in h.short.lower():
+            continue
+        name = h.short.split(",")[0].strip()
+        m = _ISOTOPE_RE.match(name)
+        iso = m.group(1) if m else None
+        name = name[m.end():] if m else name
+        pm = re.search(r"\(([^)]+)\)", name)
+        base = re.sub(r"\s*\([^)]*\)", "", name).strip().lower()
+        base = re.sub(r"\s+capsule\(s\)$", "", base)
+        aliases = {base}
+        if pm:
+            ab = pm.group(1).lower()
+            if not re.search(r"ucsf|ucla", ab):
+                aliases.add(ab)
+                abbrev[base] = ab
+        rows.append((aliases, h.code, iso))
+    out = []
+    for aliases, code, iso in rows:
+        extra = set()
+        for a in aliases:
+            for chem, ab in abbrev.items():
+                if a.startswith(chem + " "):
+                    extra.add(ab + a[len(chem):])
+        for a in aliases | extra:
+            out.append((a, code, iso))
+    out.sort(key=lambda x: -len(x[0]))
+    _RP_CACHE[key] = out
+    return out
+
+
+def radiopharm_lines(text: str, hcpcs) -> list[tuple[str, int]]:
+    """(code, units) of the diagnostic radiopharmaceuticals named in the report. Units follow the billing
+    unit of the code: per study dose -> one per documented administration; per (fraction of) mCi -> dose."""
+    low = text.lower()
+    lex = _radiopharm_lexicon(hcpcs)
+    taken: list[tuple[int, int]] = []
+    hits: dict[str, list[tuple[int, int]]] = {}
+    for alias, code, iso in lex:
+        for m in re.finditer(r"(?<![\w-])" + re.escape(alias) + r"(?![\w])", low):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            ctx = low[max(0, m.start() - 20): m.end() + 5]
+            cands = [(al, c, i) for al, c, i in lex if al == alias]
+            if len(cands) > 1:  # same agent name under several isotopes: the isotope written next to it decides
+                with_iso = [x for x in cands if x[2] and any(v in ctx for v in _iso_variants(x[2]))]
+                if not with_iso:
+                    continue
+                if with_iso[0][1] != code:
+                    continue
+            elif iso and not any(v in ctx for v in _iso_variants(iso)) and len(alias) <= 3:
+                pass
+            taken.append((m.start(), m.end()))
+            hits.setdefault(code, []).append((m.start(), m.end()))
+    out = []
+    for code, spans in sorted(hits.items(), key=lambda kv: kv[1][0][0]):
+        h = hcpcs.get(code)
+        unit = (getattr(h, "unit", "") or "").lower()
+        doses = []
+        for a, b in spans:
+            before = list(re.finditer(_DOSE, low[max(0, a - 30):a]))
+            after = re.search(r"^\W{0,3}(?:\w+\W+){0,2}?" + _DOSE, low[b:b + 30])
+            d = before[-1] if before else after
+            if d:
+                v = float(d.group(1)) / (37.0 if d.group(2) == "mbq" else 1.0)
+                if (a, v) not in doses:
+                    doses.append(v)
+        if "study dose" in unit or not unit.startswith("per") or not doses:
+            units = max(1, len(doses))
+        else:
+            m = re.match(r"per\s*(\d*\.?\d*)\s*(m|u)ci", unit)
+            step = float(m.group(1)) if m and m.group(1) else 1.0
+            if m and m.group(2) == "u":
+                step /= 1000.0
+            units = max(1, int(round(sum(doses) / step)))
+        out.append((code, units))
     return out

@@ -87,22 +87,46 @@ class Coder:
             for mods in modifiers_for(code, fr, setting, text, allowed):
                 lines.append(ProcedureLine(code.code, tuple(mods), 1, cand.score, evid, code.description,
                                            cand.alternatives))
+            g = self._separate_guidance(code, fr)
+            if g is not None and all(ln.code != g.code for ln in lines):
+                gm = [m for m in (["26"] if setting == "professional" and g.pctc == 1 else
+                                  ["TC"] if setting == "technical" and g.pctc == 1 else [])
+                      if m in cpt.allowed_modifiers(g.code)]
+                lines.append(ProcedureLine(g.code, tuple(gm), 1, cand.score, evid, g.description, ()))
         return lines
+
+    def _separate_guidance(self, code, frame):
+        """The imaging-guidance code of a procedure whose code does not include guidance: the guidance code
+        of the frame's guidance modality that lists the procedure as a parent (else a needle-placement code
+        without a parent list)."""
+        cpt = self.tables[0]
+        g = frame.get("guidance")
+        if code.modality != "IR" or code.guidance is not None or not g:
+            return None
+        if code.addon or "included" in (code.notes or "").lower():
+            return None
+        cands = [c for c in cpt if c.modality == "GUIDANCE" and c.guidance == g and not c.family.endswith("ablation")]
+        listed = [c for c in cands if code.code in (c.addon_parents or ())]
+        if listed:
+            return listed[0]
+        free = [c for c in cands if not c.addon and c.family == "guidance_needle"]
+        return free[0] if free else None
 
     def _hcpcs_lines(self, doc: Doc, cpt_lines, setting: str):
         _cpt, hcpcs, _ncci, _icd = self.tables
         out = []
         codes = {ln.code for ln in cpt_lines}
-        if setting == "professional":
+        if setting == "professional":  # supplies are billed on the technical/global claim
             return out
         text = doc.text.lower()
-        if codes & {"77065", "77066"} and ("tomosynthesis" in text or "dbt" in text) and "G0279" in hcpcs:
+        if setting != "professional" and codes & {"77065", "77066"} and ("tomosynthesis" in text or "dbt" in text) and "G0279" in hcpcs:
             out.append(ProcedureLine("G0279", (), 1, 0.8, (), hcpcs.get("G0279").short))
-        if codes & {"78811", "78812", "78813", "78814", "78815", "78816"} and re.search(r"\b(fdg|f-18|fluorodeoxyglucose)\b", text) \
-                and "A9552" in hcpcs:
-            out.append(ProcedureLine("A9552", (), 1, 0.85, (), hcpcs.get("A9552").short))
+        # diagnostic radiopharmaceuticals of the NM/PET study (units from the code's billing unit)
+        from ..cpt_coding import contrast_supply_lines, radiopharm_lines
+        if any(getattr(_cpt.get(c), "modality", None) in ("NM", "PET") for c in codes):
+            for hc, units in radiopharm_lines(doc.text, hcpcs):
+                out.append(ProcedureLine(hc, (), units, 0.8, (), hcpcs.get(hc).short))
         # per-mL IV contrast of the CT/MR exam it was given for: units = documented mL
-        from ..cpt_coding import contrast_supply_lines
         for hc, units in contrast_supply_lines(text, {getattr(_cpt.get(c), "modality", None) for c in codes}, hcpcs):
             out.append(ProcedureLine(hc, (), units, 0.8, (), hcpcs.get(hc).short))
         return out

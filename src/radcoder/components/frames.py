@@ -85,21 +85,39 @@ class FrameBuilder:
 
     def build(self, doc: Doc) -> list[dict]:
         try:
-            frames = self.build_from_title(doc)
+            items = [(m.start(1), m.group(1)) for m in NUMBERED_TITLE_RE.finditer(doc.text[:600])]
+            if len(items) > 1 and items[0][0] < 10:  # a numbered list of exams heading the report
+                frames = []
+                for it in items:
+                    for fr in self.build_from_title(doc, it):
+                        if not any((f["modality"], f["region"]) == (fr["modality"], fr["region"]) for f in frames):
+                            frames.append(fr)
+            else:
+                frames = self.build_from_title(doc)
         except Exception:  # never fail the pipeline on an odd title
             frames = []
         return frames or self.build_from_entities(doc)
 
-    def build_from_title(self, doc: Doc) -> list[dict]:
-        t0, title = self._title(doc)
+    def build_from_title(self, doc: Doc, item: tuple[int, str] | None = None) -> list[dict]:
+        t0, title = item or self._title(doc)
         if not title.strip():
             return []
         title = re.sub(r"^\s*(exam(?:ination)?|procedure|study)\s*:\s*", lambda m: " " * len(m.group(0)), title,
                        flags=re.IGNORECASE)
+        # a report written on one line: the exam statement ends where the next 'LABEL:' starts
+        title = INLINE_LABEL_RE.split(title, 1)[0]
         low = title.lower()
         technique = " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ()) if s.label_ == "technique")
+        if not technique:
+            m = INLINE_TECHNIQUE_RE.search(doc.text)
+            technique = m.group(1) if m else ""
         modality = _scan_modality(low)
+        proc = _scan_procedure(low) if modality not in ("PET", "NM", "MAMMO", "DBT", "DEXA") else None
+        if proc is not None:
+            return self._procedure_frames(doc, t0, low, modality, proc, technique)
         regs = _scan_regions(low)
+        if not regs and modality == "PET":  # the imaged range is often given in the technique
+            regs = [(0, 0, r) for _, _, r in _scan_regions(technique.lower())[:1]] or [(0, 0, "skull_base_to_mid_thigh")]
         if not regs and modality in DEFAULT_REGION:
             regs = [(0, 0, DEFAULT_REGION[modality])]
         if not regs:
@@ -131,6 +149,24 @@ class FrameBuilder:
             frames.append(fr)
         _finish(doc, frames, low, technique.lower())
         return frames
+
+    def _procedure_frames(self, doc: Doc, t0: int, low: str, modality: str | None, proc: tuple, technique: str) -> list[dict]:
+        """A title naming an image-guided procedure (US-guided paracentesis, CT-guided liver biopsy, PICC
+        placement): one IR frame, guided by the imaging named in the title (else in the technique)."""
+        ps, pe, pval = proc
+        guid = [v for _, _, v in _phrase_hits(low, dict(term_maps().get("GUIDANCE", {})))]
+        if not guid and modality in GUIDANCE_MODALITIES:
+            guid = [modality]
+        if not guid:
+            guid = [v for _, _, v in _phrase_hits(technique.lower(), dict(term_maps().get("GUIDANCE", {})))]
+        regs = [r for r in _scan_regions(low) if not (r[0] < pe and ps < r[1])]
+        reg = regs[0] if regs else None
+        lat = _scan_laterality(low, low[reg[0]:reg[1]] if reg else "")
+        fr = {"modality": "IR", "region": reg[2] if reg else None, "laterality": lat, "contrast": "na", "views": None,
+              "extent": None, "guidance": GUIDANCE_MODALITIES.get(guid[0], guid[0]) if guid else None,
+              "procedure": pval, "subtype": None, "evidence": [[t0 + ps, t0 + pe]],
+              "title_contrast": None, "body_contrast": None}
+        return [fr]
 
     def build_from_entities(self, doc: Doc) -> list[dict]:
         ents = list(doc.ents)
@@ -279,6 +315,18 @@ def _phrase_hits(text: str, lexicon: dict) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), lexicon[m.group(0)]) for m in rx.finditer(text)]
 
 
+NUMBERED_TITLE_RE = re.compile(r"(?:^|\n)[ \t]*\d\s*[.)][ \t]+([^\n]+)")
+GUIDANCE_MODALITIES = {"US": "US", "CT": "CT", "FLUORO": "FLUORO", "MR": "MR", "STEREO": "STEREO", "XR": "FLUORO",
+                       "DUPLEX": "US"}
+# procedure words that name an image-guided procedure when they head the exam title
+TITLE_PROCEDURE_SKIP = frozenset({"marker", "injection", "arthrogram", "drainage", "port"})
+
+
+def _scan_procedure(low: str):
+    hits = [h for h in _phrase_hits(low, dict(term_maps().get("PROCEDURE", {}))) if h[2] not in TITLE_PROCEDURE_SKIP]
+    return hits[0] if hits else None
+
+
 def _scan_modality(low: str) -> str | None:
     hits = _phrase_hits(low, dict(term_maps().get("MODALITY", {})))
     return hits[0][2] if hits else None
@@ -335,9 +383,21 @@ BEFORE_AFTER_RE = re.compile(r"\b(before and after|pre[- ]? and post[- ]?|withou
                              r"noncontrast (?:\w+ ){0,6}followed by|non-contrast (?:\w+ ){0,6}followed by)\b")
 
 
+INLINE_LABEL_RE = re.compile(r"(?<=[.;])\s+(?=(?:clinical |brief )?(?:history|indication|reason(?: for exam)?|technique|"
+                             r"comparison|findings|impression|hx|tech)\s*:)", re.IGNORECASE)
+INLINE_TECHNIQUE_RE = re.compile(r"\btechnique\s*:\s*(.*?)(?=\b(?:comparison|findings|impression)\s*:|$)",
+                                 re.IGNORECASE | re.DOTALL)
+# contrast that was ordered or planned but not given: the exam is coded without it
+NOT_GIVEN_RE = re.compile(r"\b(?:contrast|gadolinium|gad)\b[^.;\n]{0,40}?\b(?:not|never)\s+(?:been\s+)?(?:given|administered|"
+                          r"injected)\b|\bno\s+(?:iv\s+|intravenous\s+)?(?:contrast|gadolinium)\s+(?:was\s+)?"
+                          r"(?:given|administered)\b|\bbefore any contrast\b", re.IGNORECASE)
+
+
 def _contrast_state(text: str) -> str | None:
     hits = _phrase_hits(text, dict(term_maps().get("CONTRAST", {})))
     vals = [v for _, _, v in hits]
+    if NOT_GIVEN_RE.search(text):
+        vals.append("not_given")
     if BEFORE_AFTER_RE.search(text) and "not_given" not in vals:
         return "without_with"
     return resolve_contrast(vals)
@@ -361,6 +421,14 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
     extra = []
     for fr in frames:
         fr["contrast"] = "na" if fr["modality"] in NO_CONTRAST_MODALITIES else state
+        if fr["modality"] == "PET":  # the CT of PET/CT is for attenuation/localization unless IV contrast is given
+            fr["contrast"] = state if state in ("with", "without_with") else "without"
+        if fr["modality"] == "FLUORO" and body_state != "without" and fr.get("procedure") is None:
+            fr["contrast"] = "with"  # GI/GU fluoroscopic studies are contrast studies
+        if fr["modality"] in ("CT", "CTA") and fr["region"] == "brain":
+            fr["region"] = "head"
+        if fr["modality"] in ("MAMMO", "DBT") and fr["views"] is None:
+            fr["views"] = 2  # standard CC and MLO views
         fr["title_contrast"], fr["body_contrast"] = title_state, body_state
         if fr["modality"] not in ("XR", "MAMMO", "DBT"):
             fr["views"] = None
@@ -371,3 +439,14 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
         if fr["modality"] == "MAMMO" and re.search(r"\b(tomosynthesis|dbt|3d|3-d)\b", title):
             extra.append(dict(fr, modality="DBT"))
     frames.extend(extra)
+    # DXA of the hip(s) and/or spine is one axial-skeleton study
+    dexa = [f for f in frames if f["modality"] == "DEXA" and f["region"] in DEXA_AXIAL]
+    if dexa:
+        keep = dexa[0]
+        keep["region"], keep["laterality"] = "axial_skeleton", None
+        for f in dexa[1:]:
+            keep["evidence"] = keep["evidence"] + f["evidence"]
+            frames.remove(f)
+
+
+DEXA_AXIAL = frozenset({"hip", "spine", "lumbar_spine", "pelvis", "thoracic_spine", "axial_skeleton", "femur"})
