@@ -101,6 +101,23 @@ def render(out_dir: Path = EVAL_DIR, path: Path = RESULTS) -> str:
             rows.append([DATASET_TITLES[d], system, a.get("accuracy_ci95"), neg.get("f"), neg.get("support")])
         if "baselines_error" in r["assertion"]:
             rows.append([DATASET_TITLES[d], "baselines", "not run: " + r["assertion"]["baselines_error"][:80], None, None])
+    pooled = []
+    for system in ("radcoder", "medspacy", "negspacy"):
+        conf: dict = {}
+        for d in ("cmc2007", "openi"):
+            a = ((res[d] or {}).get("assertion") or {}).get(system)
+            for g, row in ((a or {}).get("confusion") or {}).items():
+                for p_, n in row.items():
+                    conf[(g, p_)] = conf.get((g, p_), 0) + n
+        if conf:
+            total = sum(conf.values())
+            acc = sum(n for (g, p_), n in conf.items() if g == p_) / total
+            tp = conf.get(("negated", "negated"), 0)
+            fp = sum(n for (g, p_), n in conf.items() if p_ == "negated" and g != "negated")
+            fn = sum(n for (g, p_), n in conf.items() if g == "negated" and p_ != "negated")
+            negf = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+            pooled.append(["CMC 2007 + Open-i real text, pooled", system, acc, negf, tp + fn])
+    rows += pooled
     lines += [_table(["dataset", "system", "accuracy", "negated F1", "negated (gold)"], rows), ""]
     # ------------------------------------------------------------------ frames + codes
     a = res["authored"]
@@ -138,9 +155,12 @@ def render(out_dir: Path = EVAL_DIR, path: Path = RESULTS) -> str:
         rows = [[names.get(k, k), v["micro_f1_ci95"], v["macro_f1"]] for k, v in cv["results"].items()]
         tr = _load(out_dir / "cmc2007_transformer" / "metrics.json")
         if tr:
+            names_tr = {"minilm_frozen": "transformer track: MiniLM (frozen) + LR",
+                        "minilm_finetune": "transformer track: MiniLM fine-tuned",
+                        "minilm_hybrid": "transformer track: MiniLM + radcoder features (hybrid)"}
             for k, v in (tr.get("results") or {}).items():
-                if isinstance(v, dict) and "micro_f1" in v:
-                    rows.append([f"transformer: {k}", v["micro_f1"], v.get("macro_f1")])
+                if k in names_tr and isinstance(v, dict) and "micro_f1" in v:
+                    rows.append([names_tr[k], v["micro_f1"], v.get("macro_f1")])
         lines += [_table(["system", "micro-F1", "macro-F1"], rows), ""]
     bench = _load(REPO / "benchmarks" / "results" / "pipeline.json")
     if bench:
