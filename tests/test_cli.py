@@ -48,6 +48,18 @@ def test_cli_batch(tmp_path, rules_model_dir):
     assert r.exit_code == 2 and "E402" in r.output
 
 
+def _gold_file(tmp_path):
+    text = "XR CHEST PA AND LATERAL\nINDICATION: Cough.\nIMPRESSION: No pneumonia."
+    i = text.index("Cough")
+    gold = {"id": "g1", "text": text, "split": "test",
+            "spans": [{"start": i, "end": i + 5, "label": "FINDING", "assertion": "present", "section": "indication",
+                       "icd10cm": "R05.9"}],
+            "cpt": [{"code": "71046", "modifiers": [], "units": 1}], "hcpcs": [], "icd10cm": ["R05.9"], "flags": []}
+    g = tmp_path / "gold.jsonl"
+    g.write_text(json.dumps(gold) + "\n")
+    return g, text
+
+
 def test_cli_corpus_validate_and_stats(tmp_path):
     r = runner.invoke(app, ["corpus", "validate"])
     assert r.exit_code == 0, r.output
@@ -68,14 +80,7 @@ def test_cli_corpus_validate_fails_on_bad_corpus(tmp_path):
 
 
 def test_cli_evaluate_on_gold_jsonl(tmp_path, rules_model_dir):
-    text = "XR CHEST PA AND LATERAL\nINDICATION: Cough.\nIMPRESSION: No pneumonia."
-    i = text.index("Cough")
-    gold = {"id": "g1", "text": text, "split": "test",
-            "spans": [{"start": i, "end": i + 5, "label": "FINDING", "assertion": "present", "section": "indication",
-                       "icd10cm": "R05.9"}],
-            "cpt": [{"code": "71046", "modifiers": [], "units": 1}], "hcpcs": [], "icd10cm": ["R05.9"], "flags": []}
-    g = tmp_path / "gold.jsonl"
-    g.write_text(json.dumps(gold) + "\n")
+    g, _ = _gold_file(tmp_path)
     out = tmp_path / "eval"
     r = runner.invoke(app, ["evaluate", "--model", str(rules_model_dir), "--dataset", str(g), "--out", str(out),
                             "--no-baselines", "--n-boot", "10"])
@@ -84,14 +89,7 @@ def test_cli_evaluate_on_gold_jsonl(tmp_path, rules_model_dir):
 
 
 def test_cli_score_and_compare(tmp_path, rules_model_dir):
-    text = "XR CHEST PA AND LATERAL\nINDICATION: Cough.\nIMPRESSION: No pneumonia."
-    i = text.index("Cough")
-    gold = {"id": "g1", "text": text, "split": "test",
-            "spans": [{"start": i, "end": i + 5, "label": "FINDING", "assertion": "present", "section": "indication",
-                       "icd10cm": "R05.9"}],
-            "cpt": [{"code": "71046", "modifiers": [], "units": 1}], "hcpcs": [], "icd10cm": ["R05.9"], "flags": []}
-    g = tmp_path / "gold.jsonl"
-    g.write_text(json.dumps(gold) + "\n")
+    g, text = _gold_file(tmp_path)
     inp = tmp_path / "in.jsonl"
     inp.write_text(json.dumps({"id": "g1", "text": text}) + "\n")
     pred = tmp_path / "pred.jsonl"

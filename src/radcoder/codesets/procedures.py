@@ -226,17 +226,9 @@ def _read_text(name: str) -> tuple[str, str]:
 
 
 def _iter_jsonl(name: str) -> Iterator[tuple[str, int, dict]]:
+    from ..datafiles import parse_jsonl
     path, text = _read_text(name)
-    for i, line in enumerate(text.splitlines(), 1):
-        s = line.strip()
-        if not s or s.startswith("//"):
-            continue
-        try:
-            obj = json.loads(s)
-        except json.JSONDecodeError as e:
-            raise ResourceError(Errors.E104.format(path=path, line=i, detail=e.msg)) from None
-        if not isinstance(obj, dict):
-            raise ResourceError(Errors.E104.format(path=path, line=i, detail="not a JSON object"))
+    for i, obj in parse_jsonl(text, path):
         yield path, i, obj
 
 
