@@ -234,6 +234,21 @@ def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True
                                                    [radcoder.to_record(d, r["id"]) for r, d in coded], n_boot=n_boot)
         out.update(doc_metrics)
         errors.extend(doc_errors)
+        coder = nlp.get_pipe("radcoder_coder") if "radcoder_coder" in nlp.pipe_names else None
+        if coder is not None and getattr(coder, "ranker", None) is not None:
+            # baseline beside the shipped coder: the guideline rules without the trained ranker
+            saved, coder.ranker = coder.ranker, None
+            try:
+                base_docs = run_model(nlp, [r for r, _ in coded])
+                base, _ = document_metrics([r for r, _ in coded],
+                                           [radcoder.to_record(d, r["id"]) for (r, _), d in zip(coded, base_docs)],
+                                           n_boot=n_boot)
+            finally:
+                coder.ranker = saved
+            out["codes_rules_only"] = {"icd10cm_micro_f_ci95": base["icd10cm"]["micro_f_ci95"],
+                                       "icd10cm_first_listed_accuracy": base["icd10cm"]["first_listed_accuracy"],
+                                       "cpt_line_f_ci95": base["cpt_hcpcs"]["line_f_ci95"],
+                                       "calibration_ece": base.get("calibration", {}).get("ece")}
     # ---------------------------------------------------------------- NER variants
     for vname, vnlp in (variants or {}).items():
         vdocs = run_model(vnlp, recs)

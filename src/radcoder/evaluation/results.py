@@ -139,6 +139,14 @@ def render(out_dir: Path = EVAL_DIR, path: Path = RESULTS) -> str:
             ["precision on the auto-coded share (all codes right)", a.get("routing", {}).get("auto_precision")],
         ]
         lines += [_table(["metric", "value"], rows), ""]
+        base = a.get("codes_rules_only")
+        if base:
+            lines += ["Baseline beside the shipped coder (same run): the guideline rules without the trained ranker.", "",
+                      _table(["system", "ICD-10-CM set micro-F1", "first-listed accuracy", "CPT/HCPCS line F1", "ECE"],
+                             [["shipped (rules + ranker)", ic["micro_f_ci95"], ic["first_listed_accuracy"],
+                               cp["line_f_ci95"], a.get("calibration", {}).get("ece")],
+                              ["rules only", base["icd10cm_micro_f_ci95"], base["icd10cm_first_listed_accuracy"],
+                               base["cpt_line_f_ci95"], base["calibration_ece"]]]), ""]
         curve = a.get("auto_code_curve") or []
         pick = [c for c in curve if round(c["threshold"] * 20) % 4 == 0]
         if pick:
