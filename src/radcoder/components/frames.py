@@ -8,18 +8,49 @@ subtype, evidence`` (evidence = list of (start, end) of the spans that gave each
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from ..datafiles import iter_jsonl, resource_path
 from ..extensions import FRAMES, SECTIONS_KEY, register_extensions, section_at
 from ..lexicons import NON_ANATOMY, norm, region_index, term_maps
 
 COMBINE = {frozenset({"abdomen", "pelvis"}): "abdomen_pelvis"}
 NO_CONTRAST_MODALITIES = {"XR", "US", "DUPLEX", "MAMMO", "DBT", "DEXA", "NM", "PET", "FLUORO", "IR"}
 PLURAL_BILATERAL = re.compile(r"(knees|hips|shoulders|ankles|feet|hands|wrists|elbows|breasts|legs|arms|"
-                              r"extremities|femurs|tibias|heels|thumbs|clavicles|carotids|sacroiliac joints|si joints)\b", re.IGNORECASE)
+                              r"extremities|femurs|tibias|heels|thumbs|clavicles|carotids|sacroiliac joints|si joints|kidneys|testes|testicles)\b", re.IGNORECASE)
 WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "single": 1}
+
+
+@cache
+def frame_rules() -> dict:
+    """Frame conventions of resources/rules/frame_rules.jsonl, grouped by kind."""
+    out: dict = {"procedure_region": {}, "reported_region": {}, "sided_organ": {}, "included_region": [],
+                 "title_modality": {}, "title_region": {}, "combined_region": []}
+    try:
+        path = resource_path("rules", "frame_rules.jsonl")
+    except Exception:  # a model packaged without the rules file: no conventions
+        return out
+    rows = [r for _, r in iter_jsonl(path)]
+    for r in rows:
+        k = r.get("kind")
+        if k == "procedure_region":
+            out[k][r["procedure"]] = r["region"]
+        elif k == "reported_region":
+            out[k][(r["modality"], r["region"])] = r["reported"]
+        elif k == "sided_organ":
+            out[k][r["region"]] = (frozenset(r.get("modalities") or ()), tuple(r.get("terms") or ()))
+        elif k == "included_region":
+            out[k].append((r.get("modality", "*"), r["region"], r["includes"]))
+        elif k == "title_modality":
+            out[k][norm(r["literal"])] = r["modality"]
+        elif k == "title_region":
+            out[k][norm(r["literal"])] = r["region"]
+        elif k == "combined_region":
+            out[k].append((r.get("modality", "*"), frozenset(r["regions"]), r["region"]))
+    return out
 
 
 def term_value(label: str, span: Span) -> str | None:
@@ -93,7 +124,14 @@ class FrameBuilder:
                         if not any((f["modality"], f["region"]) == (fr["modality"], fr["region"]) for f in frames):
                             frames.append(fr)
             else:
-                frames = self.build_from_title(doc)
+                t0, title = self._title(doc)
+                parts = _split_exams(title)
+                if len(parts) > 1:  # 'EXAMS: <exam 1>; <exam 2>': one statement per performed exam
+                    frames = []
+                    for off, part in parts:
+                        frames.extend(self.build_from_title(doc, (t0 + off, part)))
+                else:
+                    frames = self.build_from_title(doc)
         except Exception:  # never fail the pipeline on an odd title
             frames = []
         return frames or self.build_from_entities(doc)
@@ -102,7 +140,7 @@ class FrameBuilder:
         t0, title = item or self._title(doc)
         if not title.strip():
             return []
-        title = re.sub(r"^\s*(exam(?:ination)?|procedure|study)\s*:\s*", lambda m: " " * len(m.group(0)), title,
+        title = re.sub(r"^\s*(exam(?:ination)?s?|procedures?|stud(?:y|ies))\s*:\s*", lambda m: " " * len(m.group(0)), title,
                        flags=re.IGNORECASE)
         # a report written on one line: the exam statement ends where the next 'LABEL:' starts
         title = INLINE_LABEL_RE.split(title, 1)[0]
@@ -112,7 +150,10 @@ class FrameBuilder:
             m = INLINE_TECHNIQUE_RE.search(doc.text)
             technique = m.group(1) if m else ""
         modality = _scan_modality(low)
-        proc = _scan_procedure(low) if modality not in ("PET", "NM", "MAMMO", "DBT", "DEXA") else None
+        named = _phrase_hits(low, dict(frame_rules()["title_modality"]))
+        guided = bool(_phrase_hits(low, dict(term_maps().get("GUIDANCE", {}))))
+        proc = _scan_procedure(low, allow_all=guided) \
+            if modality not in ("PET", "NM", "MAMMO", "DBT", "DEXA") and not named else None
         if proc is not None:
             return self._procedure_frames(doc, t0, low, modality, proc, technique)
         regs = _scan_regions(low)
@@ -123,7 +164,7 @@ class FrameBuilder:
         if not regs:
             return []
         if modality is None:
-            if VIEWS_WORD_RE.search(low) or re.search(r"\b(portable|radiograph|film)", low):
+            if VIEWS_WORD_RE.search(low) or VIEW_NAME_RE.search(low) or re.search(r"\b(portable|radiograph|film)", low):
                 modality = "XR"
             else:
                 return []
@@ -148,6 +189,7 @@ class FrameBuilder:
                   "evidence": [[t0 + st, t0 + en]]}
             frames.append(fr)
         _finish(doc, frames, low, technique.lower())
+        _conventions(doc, frames, low, technique.lower(), t0)
         return frames
 
     def _procedure_frames(self, doc: Doc, t0: int, low: str, modality: str | None, proc: tuple, technique: str) -> list[dict]:
@@ -162,11 +204,25 @@ class FrameBuilder:
         regs = [r for r in _scan_regions(low) if not (r[0] < pe and ps < r[1])]
         reg = regs[0] if regs else None
         lat = _scan_laterality(low, low[reg[0]:reg[1]] if reg else "")
-        fr = {"modality": "IR", "region": reg[2] if reg else None, "laterality": lat, "contrast": "na", "views": None,
-              "extent": None, "guidance": GUIDANCE_MODALITIES.get(guid[0], guid[0]) if guid else None,
-              "procedure": pval, "subtype": None, "evidence": [[t0 + ps, t0 + pe]],
-              "title_contrast": None, "body_contrast": None}
-        return [fr]
+        region = reg[2] if reg else frame_rules()["procedure_region"].get(pval)
+        if lat is None and pval in ACCESS_PROCEDURES:  # the side of the accessed vein
+            m = ACCESS_SIDE_RE.search(doc.text[t0 + len(low):])
+            lat = SIDE_VAL[m.group(1).lower()] if m else None
+        guids = [GUIDANCE_MODALITIES.get(g, g) for g in guid]
+        if re.search(r"\bguid", low):  # 'with ultrasound and fluoroscopic guidance': each guidance is a service
+            guids += [GUIDANCE_MODALITIES[v] for _, _, v in _phrase_hits(low, dict(term_maps().get("MODALITY", {})))
+                      if v in GUIDANCE_MODALITIES]
+        guids = list(dict.fromkeys(guids)) or [None]
+        frames = []
+        for g in guids:
+            mod = "IR"
+            if region == "breast" and g in ("STEREO", "MAMMO", "US"):  # guided breast procedures (§7.16)
+                mod = "US" if g == "US" else "MAMMO"
+            frames.append({"modality": mod, "region": region, "laterality": lat, "contrast": "na", "views": None,
+                           "extent": None, "guidance": g, "procedure": pval, "subtype": None,
+                           "evidence": [[t0 + ps, t0 + pe]], "title_contrast": None, "body_contrast": None})
+        _conventions(doc, frames, low, technique.lower(), t0)
+        return frames
 
     def build_from_entities(self, doc: Doc) -> list[dict]:
         ents = list(doc.ents)
@@ -322,12 +378,19 @@ GUIDANCE_MODALITIES = {"US": "US", "CT": "CT", "FLUORO": "FLUORO", "MR": "MR", "
 TITLE_PROCEDURE_SKIP = frozenset({"marker", "injection", "arthrogram", "drainage", "port"})
 
 
-def _scan_procedure(low: str):
-    hits = [h for h in _phrase_hits(low, dict(term_maps().get("PROCEDURE", {}))) if h[2] not in TITLE_PROCEDURE_SKIP]
+def _scan_procedure(low: str, allow_all: bool = False):
+    """First image-guided procedure named in a title. Single words that often name an object rather than the
+    performed procedure (port, drainage, marker) count only when ``allow_all`` (the title names guidance);
+    phrases such as 'port placement' always count."""
+    hits = [h for h in _phrase_hits(low, dict(term_maps().get("PROCEDURE", {})))
+            if allow_all or h[2] not in TITLE_PROCEDURE_SKIP or " " in low[h[0]:h[1]].strip()]
     return hits[0] if hits else None
 
 
 def _scan_modality(low: str) -> str | None:
+    named = _phrase_hits(low, dict(frame_rules()["title_modality"]))
+    if named:  # an exam name (upper GI series, arthrogram injection) fixes the modality
+        return named[0][2]
     hits = _phrase_hits(low, dict(term_maps().get("MODALITY", {})))
     return hits[0][2] if hits else None
 
@@ -335,6 +398,7 @@ def _scan_modality(low: str) -> str | None:
 def _scan_regions(low: str) -> list[tuple[int, int, str]]:
     lex = {k: r.region for k, r in region_index().items() if k not in NON_ANATOMY and k not in TITLE_REGION_STOP}
     lex.update(term_maps().get("ANATOMY", {}))
+    lex.update(frame_rules()["title_region"])
     hits = _phrase_hits(low, lex)
     # words in parentheses only detail the exam named outside them
     paren = [(m.start(), m.end()) for m in re.finditer(r"\([^)]*\)", low)]
@@ -380,6 +444,7 @@ def _count_views(text: str) -> int | None:
 
 
 BEFORE_AFTER_RE = re.compile(r"\b(before and after|pre[- ]? and post[- ]?|without and with|with and without|"
+                             r"(?:tof|time[- ]of[- ]flight)\b(?:[^.;]){0,30}\bfollowed by (?:[\w-]+ ){0,2}contrast|"
                              r"noncontrast (?:\w+ ){0,6}followed by|non-contrast (?:\w+ ){0,6}followed by)\b")
 
 
@@ -423,8 +488,9 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
         fr["contrast"] = "na" if fr["modality"] in NO_CONTRAST_MODALITIES else state
         if fr["modality"] == "PET":  # the CT of PET/CT is for attenuation/localization unless IV contrast is given
             fr["contrast"] = state if state in ("with", "without_with") else "without"
-        if fr["modality"] == "FLUORO" and body_state != "without" and fr.get("procedure") is None:
-            fr["contrast"] = "with"  # GI/GU fluoroscopic studies are contrast studies
+        if fr["modality"] == "FLUORO" and fr.get("procedure") is None and not NOT_GIVEN_RE.search(technique) \
+                and "not_given" not in [v for _, _, v in _phrase_hits(technique, dict(term_maps().get("CONTRAST", {})))]:
+            fr["contrast"] = "with"  # GI/GU fluoroscopic studies are contrast studies (barium is their contrast)
         if fr["modality"] in ("CT", "CTA") and fr["region"] == "brain":
             fr["region"] = "head"
         if fr["modality"] in ("MAMMO", "DBT") and fr["views"] is None:
@@ -447,6 +513,179 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
         for f in dexa[1:]:
             keep["evidence"] = keep["evidence"] + f["evidence"]
             frames.remove(f)
+
+
+ACCESS_PROCEDURES = frozenset({"picc", "port", "cvc"})
+ACCESS_SIDE_RE = re.compile(r"\b(right|left)\s+(?:[a-z]+\s+){0,2}?(?:basilic|brachial|cephalic|internal jugular|ij|"
+                            r"subclavian|femoral|arm|upper arm|chest)\b", re.IGNORECASE)
+VIEW_RANGE_RE = re.compile(r"\b\d\s*(?:-|to|or)\s*\d\s*(?:v|vw|vws|views?)\b")
+MAMMO_EXTRA_VIEW_RE = re.compile(r"\b(spot|ml|lm|xccl|exaggerated|tangential|magnification|magnified|rolled|cleopatra|"
+                                 r"additional)\b")
+SIDE_TERM_RE_CACHE: dict = {}
+MULTIPART_US_RE = re.compile(r"\b(transabdominal (?:and|&|/) ?transvaginal|ta ?(?:and|&|/) ?tv|transvaginal (?:and|&|/) ?"
+                             r"transabdominal|tv ?(?:and|&|/) ?ta)\b")
+COUNT_TARGETS_RE = re.compile(r"\b(2|3|4|two|three|four)\s+(?:\w+\s+)?(nodules|lesions|masses|sites|targets)\b")
+VFA_RE = re.compile(r"\b(vertebral fracture assessment|vfa)\b")
+SCOUT_RE = re.compile(r"\bscout\b")
+CONTRAST_STUDY_NOT_DONE_RE = re.compile(r"\b(could not (?:ingest|drink|tolerate)|not (?:performed|done)|cancel(?:l)?ed|"
+                                        r"discontinued|only the scout|scout (?:image |radiograph )?only)\b")
+
+
+def _split_exams(title: str) -> list[tuple[int, str]]:
+    """(offset, text) of the exams a title lists separated by semicolons, when each names a modality or an
+    image-guided procedure; else the whole title."""
+    out, pos = [], 0
+    for part in title.split(";"):
+        out.append((pos, part))
+        pos += len(part) + 1
+    if len(out) < 2:
+        return [(0, title)]
+    guided = [bool(_scan_procedure(p.lower()) or _phrase_hits(p.lower(), dict(term_maps().get("GUIDANCE", {}))))
+              for _, p in out]
+    mods = [_scan_modality(p.lower()) for _, p in out]
+    # split only exams of different kinds (a guided injection and an MR arthrogram); 'CT abdomen; CT pelvis'
+    # stays one statement so that its parts combine
+    if not all(m or g for m, g in zip(mods, guided)) or (len(set(mods)) == 1 and not any(guided)):
+        return [(0, title)]
+    return out
+
+
+CONTRAST_LINE_RE = re.compile(r"(?:^|\n)[ \t]*(?:no|without|with|non-?contrast|contrast\s*:)[^.\n]{0,40}?(?:contrast|"
+                              r"gadolinium)?[^.\n]{0,20}(?:\.|\n|$)", re.IGNORECASE)
+NOT_IMAGED_RE = re.compile(r"\bnot (?:be(?:en)? )?(?:evaluated|imaged|examined|scanned|visualized|seen|assessed|included)\b"
+                           r"|\b(?:absent|surgically absent|removed|nephrectomy|orchiectomy)\b")
+
+
+def _region_segment(technique: str, region: str | None, others: list) -> str:
+    """The part of the technique labelled with the region ('head: ... ' up to the next region label)."""
+    if region is None:
+        return ""
+    names = lambda r: [k for k, v in region_index().items() if v.region == r and len(k) > 2] + [r.replace("_", " ")]
+    own = "|".join(re.escape(n) for n in names(region))
+    oth = "|".join(re.escape(n) for o in others if o for n in names(o))
+    if not own or not oth:
+        return ""
+    m = re.search(r"\b(?:" + own + r")\s*:(.*?)(?=\b(?:[a-z]+\s+)?(?:" + oth + r")\s*:|$)", technique, re.DOTALL)
+    return m.group(1) if m else ""
+
+
+def _body_text(doc: Doc, t0: int, title: str) -> str:
+    return doc.text[t0 + len(title):]
+
+
+def _view_sentences(text: str) -> str:
+    return " ".join(s for s in re.split(r"(?<=[.;\n])", text) if re.search(r"\bviews?\b", s))
+
+
+def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: int) -> None:
+    """Guideline conventions applied to the frames of one exam statement (§7.14-7.18)."""
+    rules = frame_rules()
+    body = _body_text(doc, t0, title).lower()
+    tech = technique or body
+    # one code covers both areas (ribs with PA chest; CTA chest with its lungs): one frame
+    for mod, keep, drop in rules["included_region"]:
+        kf = [f for f in frames if f["region"] == keep and mod in ("*", f["modality"])]
+        df = [f for f in frames if f["region"] == drop and mod in ("*", f["modality"])]
+        for k in kf:
+            for d in df:
+                if d in frames and d["modality"] == k["modality"]:
+                    frames.remove(d)
+                    k["evidence"] = k["evidence"] + d["evidence"]
+                    if k["modality"] == "XR":
+                        k["views"] = _count_views(title) or k["views"]
+    # two title regions that together name one (ankle-brachial index + lower extremity)
+    for mod, pair, combined in rules["combined_region"]:
+        hit = [f for f in frames if f["region"] in pair and mod in ("*", f["modality"])]
+        if {f["region"] for f in hit} == pair and len({f["modality"] for f in hit}) == 1:
+            keep = hit[0]
+            for f in hit[1:]:
+                frames.remove(f)
+                keep["evidence"] = keep["evidence"] + f["evidence"]
+                keep["laterality"] = keep["laterality"] or f["laterality"]
+            keep["region"] = combined
+    # the parts of a multi-region exam whose technique gives each its own contrast ('MRA head: ...; MRA neck: ...')
+    if len(frames) > 1 and technique:
+        for fr in frames:
+            seg = _region_segment(technique, fr["region"], [f["region"] for f in frames if f is not fr])
+            st = _contrast_state(seg) if seg else None
+            if st and fr["contrast"] not in (None, "na") and fr["modality"] not in NO_CONTRAST_MODALITIES:
+                fr["contrast"] = st
+    for fr in frames:
+        rep = rules["reported_region"].get((fr["modality"], fr["region"]))
+        if rep:
+            fr["region"] = rep
+        # paired organs: the sides the report describes
+        sided = rules["sided_organ"].get(fr["region"])
+        if sided and fr["laterality"] is None and fr["modality"] in sided[0]:
+            rx = SIDE_TERM_RE_CACHE.get(fr["region"])
+            if rx is None:
+                alts = "|".join(re.escape(t) for t in sided[1])
+                rx = SIDE_TERM_RE_CACHE[fr["region"]] = re.compile(
+                    r"\b(right|left)\s+(?:[a-z]+\s+){0,1}(?:" + alts + r")", re.IGNORECASE)
+            sides = set()
+            for sent in re.split(r"\.(?=\s|$)|[;\n]", body):
+                if not rx.search(sent):  # a sentence that describes a side of the organ ...
+                    continue
+                for clause in re.split(r",|\band\b", sent):  # ... and the sides it says were imaged
+                    if NOT_IMAGED_RE.search(clause):
+                        continue
+                    sides |= {m.group(1).lower() for m in re.finditer(r"\b(right|left)\b", clause)}
+            if sides:
+                fr["laterality"] = "bilateral" if len(sides) == 2 else sides.pop()
+        # a view range in the title ('2-3 views') names the code; the report says what was done
+        if fr["modality"] == "XR" and VIEW_RANGE_RE.search(title):
+            n = _count_views(technique) if technique else _count_views(_view_sentences(body))
+            if n:
+                fr["views"] = n
+        # diagnostic mammography of one breast: CC and MLO plus the supplementary view(s)
+        if fr["modality"] in ("MAMMO", "DBT") and fr.get("procedure") is None and fr["laterality"] != "bilateral" \
+                and not re.search(r"\bscreening\b", title) and not VIEWS_NUM_RE.search(title) \
+                and MAMMO_EXTRA_VIEW_RE.search(technique or _view_sentences(body)):
+            fr["views"] = 3
+    # no technique section: a stand-alone contrast statement in the body ('No IV contrast.')
+    for fr in frames:
+        if fr["contrast"] is None and fr["modality"] in ("CT", "CTA", "MR", "MRA") and not technique:
+            st = [_contrast_state(m.group(0)) for m in CONTRAST_LINE_RE.finditer(body)]
+            st = [x for x in st if x]
+            if st:
+                fr["contrast"] = fr["body_contrast"] = st[0]
+    # the technique names the other side of the same body part than the title: the images decide (§5 flags
+    # keep the discrepancy visible)
+    for fr in frames:
+        if fr["laterality"] in ("left", "right") and technique and fr["region"]:
+            names = [k for k, v in region_index().items() if v.region == fr["region"] and len(k) > 2]
+            if names:
+                rx = re.compile(r"\b(right|left)\s+(?:[a-z]+\s+){0,2}?(?:" + "|".join(map(re.escape, names)) + r")\b")
+                sides = {m.group(1) for m in rx.finditer(technique)}
+                if len(sides) == 1 and fr["laterality"] not in sides:
+                    fr["laterality"] = sides.pop()
+    # a contrast study that stopped after the scout radiograph: the scout is the exam
+    for fr in frames:
+        if fr["modality"] == "FLUORO" and fr.get("procedure") is None and SCOUT_RE.search(tech) \
+                and (NOT_GIVEN_RE.search(tech) or "not_given" in [v for _, _, v in _phrase_hits(
+                    tech, dict(term_maps().get("CONTRAST", {})))]) \
+                and CONTRAST_STUDY_NOT_DONE_RE.search(body):
+            regs = _scan_regions(tech)
+            fr.update(modality="XR", contrast="without", views=1,
+                      region=next((r for _, _, r in regs if r in ("abdomen", "chest", "pelvis", "abdomen_pelvis")),
+                                  "abdomen"))
+    extra = []
+    for fr in frames:
+        # two exams performed together and billed separately (§7.15)
+        if fr["modality"] == "US" and MULTIPART_US_RE.search(title):
+            extra.append(dict(fr))
+        if fr["modality"] == "US" and fr["contrast"] == "na" and re.search(
+                r"\b(without and with|with and without|w/wo|w/ and w/o)\b", title) and re.search(r"\bcontrast\b", title):
+            fr["contrast"] = "without"
+            extra.append(dict(fr, contrast="with"))
+        if fr["modality"] == "DEXA" and VFA_RE.search(title):
+            extra.append(dict(fr, region="thoracic_spine", laterality=None))
+        if fr["modality"] == "IR" and fr.get("procedure") in ("fna", "biopsy"):
+            m = COUNT_TARGETS_RE.search(title)
+            if m:
+                n = int(m.group(1)) if m.group(1).isdigit() else WORD_NUM[m.group(1)]
+                extra.extend(dict(fr) for _ in range(n - 1))
+    frames.extend(extra)
 
 
 DEXA_AXIAL = frozenset({"hip", "spine", "lumbar_spine", "pelvis", "thoracic_spine", "axial_skeleton", "femur"})

@@ -1,0 +1,152 @@
+"""Exam-frame conventions (GUIDELINE §5, §7.14-7.18): one frame per performed procedure, with the reported
+region, laterality, contrast and views (rules-only pipeline)."""
+
+import pytest
+
+from radcoder.components.frames import frame_rules
+from radcoder.extensions import FRAMES
+from radcoder.pipeline import build_pipeline
+
+FIELDS = ("modality", "region", "laterality", "contrast", "views")
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+def frames(nlp, text):
+    return [{f: fr.get(f) for f in FIELDS} for fr in nlp(text)._.get(FRAMES)]
+
+
+def test_rules_file_loads_every_kind():
+    rules = frame_rules()
+    for kind in ("procedure_region", "reported_region", "sided_organ", "included_region", "title_modality",
+                 "title_region", "combined_region"):
+        assert rules[kind], kind
+
+
+def test_ribs_with_pa_chest_is_one_frame(nlp):
+    fr = frames(nlp, "RIGHT RIBS WITH PA CHEST, 3 VIEWS\n\nClinical history: Fall.\n\nFindings: No fracture.")
+    assert fr == [{"modality": "XR", "region": "ribs", "laterality": "right", "contrast": "na", "views": 3}]
+
+
+def test_cta_chest_pe_protocol_has_no_lung_frame(nlp):
+    fr = frames(nlp, "EXAM: CTA CHEST, PULMONARY EMBOLISM PROTOCOL\nINDICATION: Dyspnea.\n"
+                     "TECHNIQUE: CT angiography of the chest with IV contrast.\nFINDINGS: No embolus.")
+    assert [(f["modality"], f["region"], f["contrast"]) for f in fr] == [("CTA", "chest", "with")]
+
+
+def test_arterial_duplex_of_legs_is_one_frame(nlp):
+    fr = frames(nlp, "Exam: Arterial duplex, bilateral lower extremities\nHx: claudication.\nFindings: Normal.")
+    assert [(f["region"], f["laterality"]) for f in fr] == [("lower_extremity_arteries", "bilateral")]
+
+
+def test_renal_us_with_both_kidneys_is_bilateral(nlp):
+    fr = frames(nlp, "RENAL ULTRASOUND COMPLETE\nHistory: AKI.\nFindings: Right kidney 11.8 cm, left 11.2 cm. "
+                     "No hydronephrosis.\nImpression: Normal.")
+    assert fr == [{"modality": "US", "region": "kidney", "laterality": "bilateral", "contrast": "na", "views": None}]
+
+
+def test_scrotal_us_side_not_evaluated(nlp):
+    text = ("US SCROTUM\nClinical: Swelling.\nFindings: Limited examination of the right hemiscrotum, and the left "
+            "testis was not evaluated. Right testis 4.5 cm. Large right hydrocele.\nImpression: Hydrocele.")
+    assert frames(nlp, text)[0]["laterality"] == "right"
+    both = "US SCROTUM\nClinical: Pain.\nFindings: Right testis 4.2 cm. Left testis 4.0 cm.\nImpression: Normal."
+    assert frames(nlp, both)[0]["laterality"] == "bilateral"
+
+
+def test_unilateral_diagnostic_mammogram_with_spot_view(nlp):
+    fr = frames(nlp, "LEFT DIAGNOSTIC MAMMOGRAM WITH TOMOSYNTHESIS\n\nCLINICAL HISTORY: Lump.\n\nTECHNIQUE: Left CC, "
+                     "MLO, and spot compression tangential views with tomosynthesis.\n\nFINDINGS: Fatty breasts.")
+    assert [(f["modality"], f["laterality"], f["views"]) for f in fr] == [("MAMMO", "left", 3), ("DBT", "left", 3)]
+    scr = frames(nlp, "EXAM: BILATERAL SCREENING MAMMOGRAM WITH TOMOSYNTHESIS\nHISTORY: Screening.\n"
+                      "TECHNIQUE: Bilateral CC and MLO views with tomosynthesis.\nFINDINGS: Negative.")
+    assert [f["views"] for f in scr] == [2, 2]
+
+
+def test_transabdominal_and_transvaginal_are_two_frames(nlp):
+    fr = frames(nlp, "PELVIC ULTRASOUND, TRANSABDOMINAL AND TRANSVAGINAL\nINDICATION: Bleeding.\nFINDINGS: Normal.")
+    assert [(f["modality"], f["region"]) for f in fr] == [("US", "pelvis"), ("US", "pelvis")]
+
+
+def test_us_without_and_with_contrast_are_two_frames(nlp):
+    fr = frames(nlp, "US KIDNEY, LEFT, LIMITED, WITHOUT AND WITH CONTRAST\nHistory: Cyst.\n"
+                     "Technique: Grayscale of the left kidney, then Lumason IV.\nFindings: Cyst.")
+    assert sorted(f["contrast"] for f in fr) == ["with", "without"]
+
+
+def test_procedure_region_and_access_side(nlp):
+    fr = frames(nlp, "US-guided paracentesis\nProcedure: Ultrasound of the abdomen showed ascites. 3 L removed.")
+    assert [(f["modality"], f["region"]) for f in fr] == [("IR", "abdomen")]
+    picc = frames(nlp, "PICC PLACEMENT WITH ULTRASOUND AND FLUOROSCOPIC GUIDANCE\n\nIndication: Antibiotics.\n\n"
+                       "Procedure: The right basilic vein was accessed under ultrasound guidance.")
+    assert [(f["region"], f["laterality"]) for f in picc] == [("upper_extremity_veins", "right")] * 2
+
+
+def test_guided_breast_procedure_uses_breast_modality(nlp):
+    fr = frames(nlp, "PROCEDURE: RIGHT BREAST NEEDLE (WIRE) LOCALIZATION, MAMMOGRAPHIC GUIDANCE\n"
+                     "INDICATION: Carcinoma.\nTECHNIQUE: A wire was placed under mammographic guidance.")
+    assert [(f["modality"], f["region"], f["laterality"]) for f in fr] == [("MAMMO", "breast", "right")]
+
+
+def test_upper_gi_is_a_fluoroscopic_contrast_study(nlp):
+    fr = frames(nlp, "EXAM: UPPER GI SERIES, SINGLE CONTRAST\nINDICATION: Pain.\nTECHNIQUE: After a scout "
+                     "radiograph, the patient ingested thin barium.\nFINDINGS: Normal.")
+    assert [(f["modality"], f["region"], f["contrast"]) for f in fr] == [("FLUORO", "upper_gi", "with")]
+
+
+def test_contrast_study_stopped_after_scout_is_the_scout(nlp):
+    fr = frames(nlp, "UGI SERIES\nHx: nausea\nTechnique: Scout supine abdomen obtained. Pt could not ingest barium; "
+                     "no contrast given. Exam cancelled after scout.\nFindings: Normal bowel gas pattern.")
+    assert fr == [{"modality": "XR", "region": "abdomen", "laterality": None, "contrast": "without", "views": 1}]
+
+
+def test_semicolon_separated_exams(nlp):
+    fr = frames(nlp, "EXAMS: RIGHT SHOULDER ARTHROGRAM INJECTION UNDER FLUOROSCOPIC GUIDANCE; MR ARTHROGRAM RIGHT "
+                     "SHOULDER\nINDICATION: Pain.\nTECHNIQUE: Contrast was injected into the joint.\nFINDINGS: Normal.")
+    assert [(f["modality"], f["region"], f["laterality"]) for f in fr] == [("FLUORO", "shoulder", "right"),
+                                                                          ("MR", "shoulder", "right")]
+
+
+def test_view_range_in_title_counts_views_done(nlp):
+    fr = frames(nlp, "XR LUMBAR SPINE 2-3 VIEWS\nIndication: LBP\nAP and lateral views. Disc space narrowing.")
+    assert fr[0]["views"] == 2
+
+
+def test_title_with_only_view_names_is_radiography(nlp):
+    fr = frames(nlp, "EXAM: BILATERAL KNEES, STANDING AP\nHISTORY: knee pain\nFINDINGS: Narrowing.")
+    assert fr == [{"modality": "XR", "region": "knee", "laterality": "bilateral", "contrast": "na", "views": 1}]
+
+
+def test_thyroid_uptake_and_scan(nlp):
+    fr = frames(nlp, "THYROID UPTAKE AND SCAN\nIndication: Hyperthyroidism.\nTechnique: I-123 orally.\n"
+                     "Findings: Diffuse uptake.")
+    assert [(f["modality"], f["region"]) for f in fr] == [("NM", "thyroid")]
+
+
+def test_per_region_contrast_from_technique(nlp):
+    fr = frames(nlp, "MRA Head and Neck\n\nClinical history: TIA.\nTechnique: MRA head: 3D TOF without contrast. "
+                     "MRA neck: 2D TOF followed by contrast-enhanced 3D MRA after Dotarem IV.\nFindings: Normal.")
+    assert [(f["region"], f["contrast"]) for f in fr] == [("head", "without"), ("neck", "without_with")]
+
+
+def test_unheaded_contrast_statement(nlp):
+    fr = frames(nlp, "LDCT lung screening, baseline\nHx: former smoker.\nNo IV contrast.\nLungs clear.")
+    assert [(f["modality"], f["region"], f["contrast"]) for f in fr] == [("CT", "chest", "without")]
+
+
+def test_semicolon_parts_of_one_modality_stay_one_statement(nlp):
+    fr = frames(nlp, "EXAM: CT ABDOMEN; CT PELVIS WITH CONTRAST\nINDICATION: Pain.\nFINDINGS: Normal.")
+    assert [(f["modality"], f["region"], f["contrast"]) for f in fr] == [("CT", "abdomen_pelvis", "with")]
+
+
+def test_bare_object_word_is_not_a_procedure(nlp):
+    fr = frames(nlp, "XR CHEST PORTABLE, PORT CHECK\nFINDINGS: Port catheter tip in the SVC.")
+    assert [(f["modality"], f["region"]) for f in fr] == [("XR", "chest")]
+
+
+def test_technique_side_overrides_wrong_title_side(nlp):
+    fr = frames(nlp, "XR ANKLE LEFT MINIMUM 3 VIEWS\n\nINDICATION: Injury.\n\nTECHNIQUE: AP, mortise and lateral views of "
+                     "the right ankle.\n\nFINDINGS: Fracture.")
+    assert (fr[0]["laterality"], fr[0]["views"]) == ("right", 3)
