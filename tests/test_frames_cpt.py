@@ -170,3 +170,13 @@ def test_liver_biopsy_separate_ct_guidance(nlp):
 def test_dexa_hip_and_spine_is_axial(nlp):
     rec = run(nlp, "EXAM: DEXA BONE DENSITY HIP AND SPINE\nINDICATION: Osteoporosis screening.\nFINDINGS: T-score -1.2.")
     assert [f["region"] for f in rec["frames"]] == ["axial_skeleton"]
+
+
+def test_renal_us_titled_complete_without_required_elements_is_limited(nlp):
+    rec = run(nlp, "RENAL ULTRASOUND COMPLETE\nHistory: Acute kidney injury.\nFindings: Right kidney 11.8 cm. Left kidney "
+                   "12.0 cm. No hydronephrosis.\nImpression: Normal kidneys.")
+    assert [c["code"] for c in rec["cpt"]] == ["76775"]
+    assert "ultrasound_completeness_unsupported" in flags(rec)
+    rec = run(nlp, "RENAL ULTRASOUND COMPLETE\nHistory: Acute kidney injury.\nFindings: Right kidney 11.8 cm. Left kidney "
+                   "12.0 cm. No hydronephrosis. The bladder is normal.\nImpression: Normal kidneys and bladder.")
+    assert [c["code"] for c in rec["cpt"]] == ["76770"]

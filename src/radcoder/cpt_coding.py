@@ -12,13 +12,117 @@ SCREENING_RE = re.compile(r"\b(screening|screen|annual mammogram|routine mammogr
 PET_INITIAL_RE = re.compile(r"\b(initial staging|initial treatment strategy|staging|newly diagnosed|new diagnosis)\b", re.IGNORECASE)
 PET_SUBSEQ_RE = re.compile(r"\b(restaging|re-staging|subsequent|treatment response|response to (?:therapy|treatment)|"
                            r"surveillance|follow[- ]?up|post[- ]?treatment|recurrence)\b", re.IGNORECASE)
-REPEAT_RE = re.compile(r"\b(repeat(?:ed)? (?:exam|study|image|imaging|radiograph|film|views?)|same[- ]day repeat)\b", re.IGNORECASE)
-REDUCED_RE = re.compile(r"\b(incomplete (?:exam|examination|study)|exam (?:was )?terminated|discontinued|"
-                        r"could not be completed|only (?:one|1|a single) view (?:was )?obtained)\b", re.IGNORECASE)
+REPEAT_RE = re.compile(r"\b(repeat(?:ed)? (?:exam|examination|study|image|imaging|radiograph|film|views?)|"
+                       r"same[- ]day repeat|repeat same[- ]day|repeat(?:ed)?,? same[- ](?:day|date))\b", re.IGNORECASE)
+REDUCED_RE = re.compile(r"\b(incomplete (?:exam|examination|study)|(?:exam|examination|study) (?:was )?terminated|"
+                        r"terminated (?:early|prematurely)|discontinued|could not be completed|not completed|"
+                        r"declined further|abbreviated (?:exam|examination|study)|"
+                        r"only (?:one|1|a single) view (?:was )?obtained)\b", re.IGNORECASE)
+# a same-day earlier exam of the same kind named in the comparison / history: a repeat (76/77)
+SAME_DAY_RE = re.compile(r"\b(?:earlier today|today at \d{1,2}:?\d{2}|(?:at )?\d{1,2}:\d{2} today|"
+                         r"\d{3,4}h? today|same[- ]day)\b", re.IGNORECASE)
+MODALITY_WORDS = {"CT": r"\bct\b|\bcomputed tomograph", "CTA": r"\bcta\b|\bct angiogra",
+                  "MR": r"\bmri?\b|\bmagnetic", "MRA": r"\bmra\b|\bmr angiogra",
+                  "US": r"\bus\b|\bultrasound|\bsonogra", "DUPLEX": r"\bduplex\b|\bdoppler\b",
+                  "XR": r"\bradiograph|\bx-?ray|\bxr\b|\bfilms?\b|\bviews?\b|\bcxr\b|\bkub\b",
+                  "NM": r"\bscan\b|\bscintigra", "PET": r"\bpet\b", "MAMMO": r"\bmammogra",
+                  "FLUORO": r"\bfluoro|\besophagram|\bswallow"}
+DIGITS = {"finger": {"left": ("FA", "F1", "F2", "F3", "F4"), "right": ("F5", "F6", "F7", "F8", "F9")},
+          "toe": {"left": ("TA", "T1", "T2", "T3", "T4"), "right": ("T5", "T6", "T7", "T8", "T9")}}
+DIGIT_RE = {
+    "finger": [(0, r"\bthumb\b|\b(?:1st|first) (?:finger|digit)\b"), (1, r"\bindex\b|\b(?:2nd|second) (?:finger|digit)\b"),
+               (2, r"\bmiddle (?:finger|digit)\b|\blong finger\b|\b(?:3rd|third) (?:finger|digit)\b"),
+               (3, r"\bring (?:finger|digit)\b|\b(?:4th|fourth) (?:finger|digit)\b"),
+               (4, r"\b(?:little|small|pinky|fifth|5th) (?:finger|digit)\b|\bpinky\b")],
+    "toe": [(0, r"\bgreat toe\b|\bbig toe\b|\bhallux\b|\b(?:1st|first) (?:toe|digit)\b"),
+            (1, r"\b(?:2nd|second) (?:toe|digit)\b"), (2, r"\b(?:3rd|third|middle) (?:toe|digit)\b"),
+            (3, r"\b(?:4th|fourth) (?:toe|digit)\b"), (4, r"\b(?:5th|fifth|little|small) (?:toe|digit)\b|\bpinky toe\b")]}
 
 
 LIMITED_RE = re.compile(r"\blimited\b", re.IGNORECASE)
-OTHER_READER_RE = re.compile(r"\b(?:read|interpreted) by (?:dr\.?|another|a different|outside)", re.IGNORECASE)
+OTHER_READER_RE = re.compile(r"\b(?:read|interpreted|reported) by (?:dr\.?|another|a different|outside)", re.IGNORECASE)
+NOT_SCREENING_RE = re.compile(r"\b(?:diagnostic|call[- ]?back|recall(?:ed)?|additional (?:views|imaging|evaluation))\b",
+                              re.IGNORECASE)
+COMPARISON_LINE_RE = re.compile(r"^\s*(?:comparisons?|priors?|compared)\b[^\n]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def is_screening(text: str) -> bool:
+    """A screening exam: 'screening' in the exam statement, or (when the exam statement says neither screening
+    nor diagnostic) in the indication; the comparison line (a prior screening mammogram) does not count."""
+    title = _title_text(text)
+    if SCREENING_RE.search(title):
+        return True
+    if NOT_SCREENING_RE.search(title):
+        return False
+    body = COMPARISON_LINE_RE.sub(" ", text)
+    return bool(SCREENING_RE.search(body)) and not NOT_SCREENING_RE.search(body)
+
+
+def _cue_rows():
+    rows = _CUES.get("rows")
+    if rows is None:
+        from .datafiles import iter_jsonl, resource_path
+        sub, proc, fam, comp = {}, [], {}, []
+        for _, row in iter_jsonl(resource_path("codesets", "cpt_cues.jsonl")):
+            rx = re.compile(row["pattern"], re.IGNORECASE)
+            if row["kind"] == "subtype":
+                sub[row["subtype"]] = rx
+            elif row["kind"] == "procedure":
+                proc.append((rx, row["procedure"], tuple(row.get("families") or ()), bool(row.get("fluoro"))))
+            elif row["kind"] == "family":
+                fam[row["family"]] = rx
+            elif row["kind"] == "companion":
+                comp.append((row["code"], row["with"], rx))
+        rows = _CUES["rows"] = (sub, proc, fam, comp)
+    return rows
+
+
+def family_cue(family: str | None):
+    return _cue_rows()[2].get(family) if family else None
+
+
+def companion_codes(code: str, text: str) -> list[str]:
+    """Injection procedures coded with a supervision-and-interpretation code (74455 VCUG -> 51600) when the
+    report documents the injection."""
+    return [w for c, w, rx in _cue_rows()[3] if c == code and rx.search(text)]
+
+
+_CUES: dict = {}
+
+
+def subtype_cue(subtype: str | None):
+    """The compiled cue of a CPT subtype (None when the subtype has no cue)."""
+    return _cue_rows()[0].get(subtype) if subtype else None
+
+
+def procedure_families(proc: str | None) -> tuple[str, ...]:
+    for _rx, value, fams, _fl in _cue_rows()[1]:
+        if value == proc and fams:
+            return fams
+    return ()
+
+
+def frame_procedure(frame: dict, title: str) -> str | None:
+    """The image-guided procedure of a frame: its ``procedure`` element, else, for a frame without that element
+    (the §5 frame schema) that is an IR frame or names a guidance modality, the procedure the exam statement
+    names first."""
+    if frame.get("procedure"):
+        return frame.get("procedure")
+    # a fluoroscopy frame whose exam statement names an injection done under fluoroscopy (arthrogram injection
+    # for MR arthrography) is that injection, with or without a procedure element
+    fluoro_only = frame.get("modality") == "FLUORO"
+    if "procedure" in frame and not fluoro_only:
+        return None
+    if frame.get("modality") != "IR" and not frame.get("guidance") and not fluoro_only:
+        return None
+    hits = []
+    for rx, value, _fams, fl in _cue_rows()[1]:
+        if fluoro_only and not fl and ("procedure" in frame or not frame.get("guidance")):
+            continue
+        m = rx.search(title)
+        if m:
+            hits.append((m.start(), -(m.end() - m.start()), value))
+    return min(hits)[2] if hits else None
 
 
 def _title_text(text: str) -> str:
@@ -35,12 +139,27 @@ class Candidate:
     frame_index: int
     alternatives: tuple[str, ...] = ()
     evidence: tuple = ()
+    frame: dict | None = None  # the frame coded (frames may be merged or split before selection)
+
+
+REGION_PARTS = {"abdomen_pelvis": ("abdomen", "pelvis"), "chest_abdomen_pelvis": ("chest", "abdomen", "pelvis"),
+                "chest_abdomen": ("chest", "abdomen")}
 
 
 def _region_score(code_region: str, region: str) -> float:
     from .codesets.procedures import load_regions
-    d = load_regions().distance(code_region, region)
+    regions = load_regions()
+    d = regions.distance(code_region, region)
     if d is None:
+        # a code for a part of the frame's region (frame 'abdomen', code 'upper_gi'): a weak match that the
+        # exam statement's study-type words decide between
+        anc = regions.ancestors(code_region)
+        for part in REGION_PARTS.get(region, (region,)):
+            if part in anc:
+                return 1.0 - 0.25 * anc.index(part)
+        if (region.startswith(code_region + "_") or code_region.startswith(region + "_")) and \
+                set(anc) & set(regions.ancestors(region)):
+            return 0.5  # the vessels of a region for a code of the region (lower_extremity_arteries / lower_extremity)
         return -5.0
     return {0: 3.0, 1: 2.5, 2: 2.0, 3: 1.5}.get(d, 0.5)
 
@@ -71,10 +190,21 @@ def _lexical_score(c, title: str) -> float:
     return min(3.5, 0.5 * len(w & tw))
 
 
-def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset()) -> float:
-    s = _lexical_score(c, _title_text(text))
+def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset(), screening: bool | None = None,
+                 title: str | None = None, views_cap: dict | None = None, best_region: float | None = None,
+                 unilateral_families: frozenset | None = None) -> float:
+    title = _title_text(text) if title is None else title
+    s = _lexical_score(c, title)
+    region_s = 0.0
+    fam_cue = family_cue(c.family)
+    fam_hit = bool(fam_cue is not None and fam_cue.search(title))
     if frame.get("region") is not None:
-        s += _region_score(c.region, frame["region"])
+        region_s = _region_score(c.region, frame["region"])
+        if region_s <= -5.0 and fam_hit:
+            region_s = 0.0  # the study named in the exam statement outranks a frame region it does not fit
+        s += region_s
+    if c.modality == frame.get("modality"):
+        s += 0.5  # a DUPLEX frame prefers the duplex code over the plain ultrasound code of the region
     fc = frame.get("contrast")
     if c.contrast not in (None, "na"):
         if fc is None:
@@ -88,61 +218,228 @@ def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset()) -
         elif c.views is not None:
             s += 2.0 if c.views == fv else -1.0 - 0.2 * abs(c.views - fv)
         elif c.views_min is not None:
-            s += 1.5 if fv >= c.views_min else -2.0
+            cap = (views_cap or {}).get(c.code)
+            s += 1.5 if fv >= c.views_min and (cap is None or fv <= cap) else -2.0
     fe = frame.get("extent")
     if c.extent is not None:
         if fe is None:
             s += 0.5 if c.extent == "complete" else 0.0
+        elif c.extent == fe:
+            # a limited code of a broader region does not describe a limited exam of an organ with its own code
+            s += 2.0 if frame.get("region") is None or best_region is None or region_s >= best_region - 1e-6 \
+                or fam_hit else 0.5
         else:
-            s += 2.0 if c.extent == fe else -2.0
+            s -= 2.0
     lat = frame.get("laterality")
     if c.laterality == "bilateral":
-        s += 1.0 if lat == "bilateral" else -1.0
+        s += 1.0 if lat == "bilateral" else -0.5 if lat is None else -1.0
+        if lat in ("left", "right") and c.family in (unilateral_families or ()):
+            s -= 2.0  # one side: the one-side code of the family
     sub = (c.subtype or "")
-    screening = bool(SCREENING_RE.search(text))
+    if screening is None:
+        screening = is_screening(text)
     if "screening" in sub:
         s += 1.5 if screening else -1.5
     if "diagnostic" in sub:
         s += -1.5 if screening else 1.0
+    cue = subtype_cue(sub)
+    if cue is not None:
+        s += 1.5 if cue.search(title) else -0.5
+    if fam_cue is not None:
+        s += 3.0 if fam_hit else -0.5
+    if c.modality == "US" and c.contrast in (None, "na") and fc in ("with", "without_with") and \
+            frame.get("modality") == "US":
+        s -= 2.0  # a contrast-enhanced ultrasound frame: the contrast-enhanced US code
     if frame.get("guidance") and c.guidance:
         s += 1.5 if c.guidance in (frame["guidance"], "ANY") else -1.0
     elif frame.get("guidance") and c.modality == "IR" and frame.get("procedure"):
         s -= 0.5  # an image-guided procedure: prefer the code of its guided variant when there is one
-    if c.addon and not (set(c.addon_parents or ()) & selected):
-        s -= 4.0
+    if c.addon:
+        s += 1.0 if set(c.addon_parents or ()) & selected else -4.0
     return s
 
 
-def select_cpt(frames: Sequence[dict], table, text: str) -> list[Candidate]:
+def views_caps(table) -> dict:
+    """The most views a 'views_min' code covers: one less than the next code of its family ('under 3 views')."""
+    key = id(table)
+    if key in _CAPS:
+        return _CAPS[key]
+    by_fam: dict = {}
+    for c in table:
+        if c.modality == "XR" and (c.views is not None or c.views_min is not None):
+            by_fam.setdefault(c.family, []).append(c)
+    caps = {}
+    for cs in by_fam.values():
+        for c in cs:
+            if c.views_min is None:
+                continue
+            higher = [(o.views if o.views is not None else o.views_min) for o in cs if o is not c and
+                      (o.views if o.views is not None else o.views_min) > c.views_min and o.laterality == c.laterality]
+            if higher:
+                caps[c.code] = min(higher) - 1
+    _CAPS[key] = caps
+    return caps
+
+
+_CAPS: dict = {}
+
+
+def _merge_ribs_chest(frames: list[dict], title: str) -> list[dict]:
+    """Ribs with a PA chest named in one exam statement are one exam (ribs-with-chest codes): the chest frame
+    is folded into the ribs frame."""
+    ribs = [f for f in frames if f.get("modality") == "XR" and f.get("region") == "ribs"]
+    chest = [f for f in frames if f.get("modality") == "XR" and f.get("region") == "chest"]
+    cue = subtype_cue("with_chest")
+    if not (ribs and chest and cue is not None and cue.search(title)):
+        return frames
+    views = [f.get("views") for f in ribs + chest if f.get("views")]
+    r = dict(ribs[0])
+    if views:
+        r["views"] = max(views)
+    return [r if f is ribs[0] else f for f in frames if f not in chest]
+
+
+def _split_transabdominal_transvaginal(frames: list[dict], title: str) -> list[dict]:
+    """A pelvic / obstetric ultrasound statement naming both the transabdominal and the transvaginal approach is
+    two exams (§7.15): a second frame is added when only one was given."""
+    low = title.lower()
+    if not (re.search(r"\btrans-?abdominal\b|\bta\b", low) and subtype_cue("transvaginal")
+            and subtype_cue("transvaginal").search(low)):
+        return frames
     out = []
-    for i, fr in enumerate(frames):
-        mods = MODALITY_EQUIV.get(fr["modality"], (fr["modality"],))
-        cands = [c for c in table if c.modality in mods]
-        if fr.get("procedure"):
-            cands = [c for c in table if c.modality == "IR"]
-            fam = [c for c in cands if fr["procedure"] in (c.family or "")]
-            named = [c for c in cands if fr["procedure"] in (c.notes or "").lower() or fr["procedure"] in c.short.lower()]
-            # a family named after the procedure (ir_fna) outranks codes that only mention it
-            cands = fam if any(c.family == "ir_" + fr["procedure"] for c in fam) else (fam + [c for c in named if c not in fam])
-        if not cands:
-            continue
-        selected = frozenset(o.code for o in out)
-        scored = sorted(((_match_score(c, fr, text, selected), c.code) for c in cands), key=lambda x: (-x[0], x[1]))
-        best_score, best = scored[0]
-        if fr.get("region") is None and best_score < 1.0 and not fr.get("procedure"):
-            continue
-        fam = table.get(best).family
-        alts = tuple(code for sc, code in scored[1:4] if table.get(code).family == fam and sc >= best_score - 1.5)
-        if any(o.code == best for o in out):
-            continue
-        margin = best_score - (scored[1][0] if len(scored) > 1 else best_score - 5)
-        conf = max(0.05, min(0.99, 0.5 + 0.1 * margin))
-        out.append(Candidate(best, conf, i, alts, tuple(tuple(e) for e in fr.get("evidence", ()))))
+    for f in frames:
+        out.append(f)
+        if f.get("modality") == "US" and f.get("region") in ("pelvis", "obstetric") and \
+                sum(1 for g in frames if g.get("modality") == "US" and g.get("region") == f.get("region")) == 1:
+            out[-1] = dict(f, _approach="transabdominal")
+            tv = dict(f)
+            tv["extent"] = None
+            tv["_approach"] = "transvaginal"
+            out.append(tv)
     return out
 
 
-def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[str]) -> list[list[str]]:
-    """Modifier lists, one per claim line (two lines for RT+LT bilateral imaging)."""
+LESION_COUNT_RE = re.compile(r"\b(two|three|four|five|[2-5])\s+(?:\w+\s+)?(?:nodules|lesions|masses|sites|targets)\b",
+                             re.IGNORECASE)
+_NUM = {"two": 2, "three": 3, "four": 4, "five": 5}
+
+
+def _expand_lesions(frames: list[dict], title: str) -> list[dict]:
+    """An image-guided procedure whose exam statement names N lesions ('FNA, THYROID, 2 NODULES') is N
+    procedures of one frame each (the second and later are coded with the 'each additional' add-on)."""
+    m = LESION_COUNT_RE.search(title)
+    if not m:
+        return frames
+    n = _NUM.get(m.group(1).lower()) or int(m.group(1))
+    out = []
+    for f in frames:
+        out.append(f)
+        same = [g for g in frames if g.get("modality") == "IR" and g.get("region") == f.get("region")]
+        if f.get("modality") == "IR" and len(same) == 1:
+            out.extend(dict(f) for _ in range(n - 1))
+    return out
+
+
+def select_cpt(frames: Sequence[dict], table, text: str, payer: str | None = None) -> list[Candidate]:
+    title = _title_text(text)
+    screening = is_screening(text)
+    frames = _split_transabdominal_transvaginal(_merge_ribs_chest(list(frames), title), title)
+    frames = _expand_lesions(frames, title)
+    mammo_diagnostic = any(f.get("modality") == "MAMMO" for f in frames) and not screening
+    caps = views_caps(table)
+    uni_fams = frozenset(c.family for c in table if c.laterality == "unilateral")
+    out: list[Candidate] = []
+    chosen: list[tuple] = []  # (frame key, code) of the lines already selected
+    for i, fr in enumerate(frames):
+        if fr["modality"] == "DBT" and mammo_diagnostic and payer != "commercial":
+            continue  # Medicare: diagnostic tomosynthesis is G0279 (an HCPCS line), not 77061/77062
+        mods = MODALITY_EQUIV.get(fr["modality"], (fr["modality"],))
+        cands = [c for c in table if c.modality in mods]
+        proc = frame_procedure(fr, title)
+        if proc:
+            fr = dict(fr, procedure=proc)
+            if fr.get("modality") == "FLUORO" and not fr.get("guidance"):
+                fr["guidance"] = "FLUORO"
+            cands = [c for c in table if c.modality == "IR"]
+            listed = procedure_families(proc)
+            fam = [c for c in cands if (c.family in listed) if listed] or \
+                [c for c in cands if proc in (c.family or "")]
+            named = [c for c in cands if proc in (c.notes or "").lower() or proc in c.short.lower()]
+            # a family named after the procedure (ir_fna) outranks codes that only mention it
+            cands = fam if (listed and fam) or any(c.family == "ir_" + proc for c in fam) else \
+                (fam + [c for c in named if c not in fam])
+        if fr.get("_approach") == "transvaginal":
+            cands = [c for c in cands if c.subtype == "transvaginal"] or cands
+        elif fr.get("_approach") == "transabdominal":
+            cands = [c for c in cands if c.subtype != "transvaginal"] or cands
+        key = (fr.get("modality"), fr.get("region"), fr.get("laterality"), fr.get("procedure"))
+        repeated = [code for k, code in chosen if k == key]
+        if repeated:
+            # the same exam again: an add-on code of the one already coded ("each additional lesion"), else,
+            # for a diagnostic exam, the other part of a multi-part exam (a code of another family)
+            fams = {table.get(code).family for code in repeated}
+            if proc:
+                cands = [c for c in cands if c.addon and set(c.addon_parents or ()) & set(repeated)]
+            else:
+                cands = [c for c in cands if c.family not in fams and c.code not in repeated]
+        if not cands:
+            continue
+        selected = frozenset(o.code for o in out)
+        best_region = max((_region_score(c.region, fr["region"]) for c in cands), default=None) \
+            if fr.get("region") is not None else None
+        scored = sorted(((_match_score(c, fr, text, selected, screening, title, caps, best_region, uni_fams), c.code)
+                         for c in cands),
+                        key=lambda x: (-x[0], x[1]))
+        best_score, best = scored[0]
+        if fr.get("region") is None and best_score < 1.0 and not fr.get("procedure"):
+            continue
+        if repeated and not proc and best_score < 2.0:
+            continue
+        fam = table.get(best).family
+        alts = tuple(code for sc, code in scored[1:4] if table.get(code).family == fam and sc >= best_score - 1.5)
+        if any(o.code == best and frames[o.frame_index].get("laterality") == fr.get("laterality") for o in out):
+            continue
+        margin = best_score - (scored[1][0] if len(scored) > 1 else best_score - 5)
+        conf = max(0.05, min(0.99, 0.5 + 0.1 * margin))
+        chosen.append((key, best))
+        out.append(Candidate(best, conf, i, alts, tuple(tuple(e) for e in fr.get("evidence", ()))))
+    # callers index frames with frame_index: hand back the frames the candidates refer to
+    for o in out:
+        o.frame = frames[o.frame_index]
+    return out
+
+
+def digit_modifier(code, frame: dict, text: str) -> str | None:
+    """FA-F9 / TA-T9 for a finger or toe exam whose digit and side are named in the exam statement."""
+    reg = frame.get("region")
+    lat = frame.get("laterality")
+    if reg not in DIGIT_RE or lat not in ("left", "right"):
+        return None
+    title = _title_text(text).lower()
+    hits = [i for i, rx in DIGIT_RE[reg] if re.search(rx, title)]
+    if len(hits) != 1:
+        return None
+    return DIGITS[reg][lat][hits[0]]
+
+
+def _is_repeat(code, text: str, title: str) -> bool:
+    if REPEAT_RE.search(text) or re.search(r"\brepeat(?:ed)?\b", title, re.IGNORECASE):
+        return True
+    rx = MODALITY_WORDS.get(code.modality)
+    if rx is None:
+        return False
+    # the comparison names the same kind of exam, earlier the same day
+    for cm in COMPARISON_LINE_RE.finditer(text):
+        for snt in re.split(r"(?<=[.;])\s+", cm.group(0)):
+            if SAME_DAY_RE.search(snt) and re.search(rx, snt, re.IGNORECASE):
+                return True
+    return False
+
+
+def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[str],
+                  primary: bool = True) -> list[list[str]]:
+    """Modifier lists, one per claim line (two lines for RT+LT bilateral imaging). ``primary``: the first exam
+    of the report (a repeat stated for the report applies to it only)."""
     allowed = set(allowed)
     base: list[str] = []
     if setting == "professional" and code.pctc == 1:
@@ -155,13 +452,26 @@ def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[
         elif PET_INITIAL_RE.search(text):
             base.append("PI")
     title = _title_text(text)
-    if REDUCED_RE.search(text) or (LIMITED_RE.search(title) and code.extent is None):
+    lat = frame.get("laterality")
+    by_views = code.views is not None or code.views_min is not None
+    is_limited_code = code.extent == "limited" or code.subtype == "limited"
+    reduced = False
+    if not by_views and not is_limited_code:
+        # 52: the exam was reduced / stopped and no code describes what was done (§7.13); a code defined by
+        # its number of views is chosen by the views obtained instead
+        reduced = bool(REDUCED_RE.search(text)) or \
+            (bool(LIMITED_RE.search(title)) and code.extent is None and code.modality not in ("US", "DUPLEX"))
+    if code.laterality == "bilateral" and lat in ("left", "right") and not code.addon:
+        reduced = True  # a both-sides code for one side (the add-on follows its primary code unmodified)
+    if reduced:
         base.append("52")
-    if REPEAT_RE.search(text) or re.search(r"\brepeat(?:ed)?\b", title):
+    if primary and _is_repeat(code, text, title):
         base.append("77" if OTHER_READER_RE.search(text) else "76")
     lines: list[list[str]] = []
-    lat = frame.get("laterality")
-    if code.laterality == "unilateral" and lat in ("left", "right", "bilateral"):
+    digit = digit_modifier(code, frame, text)
+    if digit is not None and digit in allowed:
+        lines = [base + [digit]]
+    elif code.laterality == "unilateral" and lat in ("left", "right", "bilateral"):
         if lat == "bilateral":
             if code.bilateral_indicator == 1 and "50" in allowed:
                 lines = [base + ["50"]]
@@ -218,9 +528,40 @@ def contrast_supply_lines(text: str, modalities: set, hcpcs) -> list[tuple[str, 
     return out
 
 
+# ----------------------------------------------------------------------------- drugs
+_DRUG_DOSE = r"(\d+(?:\.\d+)?)\s*(mg|mcg|µg|μg|micrograms?|milligrams?)\b"
+
+
+def drug_lines(text: str, modalities: set, hcpcs) -> list[tuple[str, int]]:
+    """(code, units) of the injected drugs of the HCPCS table (pharmacologic stress agents, sincalide, joint
+    steroids) named with a dose in the report, for the modalities the drug code applies to. Units = dose / the
+    code's billing unit ('per 0.1 mg')."""
+    low = text.lower()
+    out = []
+    for h in hcpcs:
+        if getattr(h, "kind", "") != "drug" or not (set(getattr(h, "applies_to", ()) or ()) & set(modalities)):
+            continue
+        name = re.sub(r"\s+(?:injection|sodium phosphate|acetonide|acetate).*$", "", h.short.lower()).strip()
+        um = re.match(r"per\s*(\d*\.?\d*)\s*(mg|mcg)", (h.unit or "").lower())
+        if not name or not um:
+            continue
+        step = float(um.group(1) or 1) / (1000.0 if um.group(2) == "mcg" else 1.0)
+        total = 0.0
+        for m in re.finditer(r"(?<![\w-])" + re.escape(name) + r"(?![\w])", low):
+            after = re.search(r"^\W{0,3}(?:\w+\W+){0,2}?" + _DRUG_DOSE, low[m.end():m.end() + 30])
+            before = list(re.finditer(_DRUG_DOSE + r"\W{0,3}(?:of\s+)?$", low[max(0, m.start() - 25):m.start()]))
+            d = after or (before[-1] if before else None)
+            if d:
+                v = float(d.group(1)) / (1000.0 if d.group(2) in ("mcg", "µg", "μg") or d.group(2).startswith("microgram") else 1.0)
+                total += v
+        if total > 0:
+            out.append((h.code, max(1, round(total / step))))
+    return out
+
+
 # ----------------------------------------------------------------------------- radiopharmaceuticals
 _ISOTOPE_RE = re.compile(r"^((?:tc|f|ga|i|in|rb|n|c|xe|tl)-\d+m?)\s+", re.IGNORECASE)
-_DOSE = r"(\d+(?:\.\d+)?)\s*(mci|mbq)"
+_DOSE = r"(\d+(?:\.\d+)?)\s*(mci|mbq|uci|µci|μci|microcuries?|millicuries?)\b"
 _RP_CACHE: dict = {}
 
 
@@ -246,7 +587,7 @@ def _radiopharm_lexicon(hcpcs) -> list[tuple[str, str, str | None]]:
         name = name[m.end():] if m else name
         pm = re.search(r"\(([^)]+)\)", name)
         base = re.sub(r"\s*\([^)]*\)", "", name).strip().lower()
-        base = re.sub(r"\s+capsule\(s\)$", "", base)
+        base = re.sub(r"\s+capsules?(?:\(s\))?$", "", base)
         aliases = {base}
         if pm:
             ab = pm.group(1).lower()
@@ -268,6 +609,32 @@ def _radiopharm_lexicon(hcpcs) -> list[tuple[str, str, str | None]]:
     return out
 
 
+def _mci(value: str, unit: str) -> float:
+    v = float(value)
+    if unit == "mbq":
+        return v / 37.0
+    if unit in ("uci", "µci", "μci") or unit.startswith("microcurie"):
+        return v / 1000.0
+    return v
+
+
+def _dose_near(low: str, a: int, b: int) -> float | None:
+    """The activity (mCi) written just before or just after an agent name."""
+    before = list(re.finditer(_DOSE, low[max(0, a - 30):a]))
+    after = re.search(r"^\W{0,3}(?:\w+\W+){0,2}?" + _DOSE, low[b:b + 30])
+    d = before[-1] if before else after
+    return _mci(d.group(1), d.group(2)) if d else None
+
+
+def _unit_fit(h, dose: float | None) -> int:
+    """0 when the billing unit of ``h`` suits the dose (per 100 uCi under 1 mCi, per mCi from 1 mCi), else 1."""
+    unit = (getattr(h, "unit", "") or "").lower()
+    micro = bool(re.search(r"\buci\b|microcurie", unit))
+    if dose is None:
+        return 0 if not micro else 1
+    return 0 if micro == (dose < 1.0) else 1
+
+
 def radiopharm_lines(text: str, hcpcs) -> list[tuple[str, int]]:
     """(code, units) of the diagnostic radiopharmaceuticals named in the report. Units follow the billing
     unit of the code: per study dose -> one per documented administration; per (fraction of) mCi -> dose."""
@@ -285,6 +652,8 @@ def radiopharm_lines(text: str, hcpcs) -> list[tuple[str, int]]:
                 with_iso = [x for x in cands if x[2] and any(v in ctx for v in _iso_variants(x[2]))]
                 if not with_iso:
                     continue
+                if len({x[1] for x in with_iso}) > 1:  # one agent billed per mCi or per 100 uCi: the dose decides
+                    with_iso = sorted(with_iso, key=lambda x: _unit_fit(hcpcs.get(x[1]), _dose_near(low, m.start(), m.end())))
                 if with_iso[0][1] != code:
                     continue
             elif iso and not any(v in ctx for v in _iso_variants(iso)) and len(alias) <= 3:
@@ -297,13 +666,9 @@ def radiopharm_lines(text: str, hcpcs) -> list[tuple[str, int]]:
         unit = (getattr(h, "unit", "") or "").lower()
         doses = []
         for a, b in spans:
-            before = list(re.finditer(_DOSE, low[max(0, a - 30):a]))
-            after = re.search(r"^\W{0,3}(?:\w+\W+){0,2}?" + _DOSE, low[b:b + 30])
-            d = before[-1] if before else after
-            if d:
-                v = float(d.group(1)) / (37.0 if d.group(2) == "mbq" else 1.0)
-                if (a, v) not in doses:
-                    doses.append(v)
+            v = _dose_near(low, a, b)
+            if v is not None and (a, v) not in doses:
+                doses.append(v)
         if "study dose" in unit or not unit.startswith("per") or not doses:
             units = max(1, len(doses))
         else:

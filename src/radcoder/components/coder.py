@@ -21,6 +21,7 @@ US_COMPLETE_ELEMENTS = {
     "retroperitoneum": ("kidney|right kidney", "left kidney|kidneys|bilateral kidneys", "bladder|aorta|ivc"),
     "pelvis": ("uterus|prostate", "ovar|adnexa|seminal", "bladder"),
 }
+US_COMPLETE_ELEMENTS["kidney"] = US_COMPLETE_ELEMENTS["retroperitoneum"]  # renal US: the retroperitoneal exam
 IMAGE_DOC_RE = re.compile(r"\b(images? (?:were |was )?(?:saved|stored|archived|recorded|retained|obtained and stored)|"
                           r"permanent (?:image|record|recording)|hard ?copy|documented in pacs|saved to pacs)\b", re.IGNORECASE)
 NEEDLE_RE = re.compile(r"\b(needle (?:tip |was )?(?:visualized|seen|observed)|real[- ]time visualization|"
@@ -75,18 +76,44 @@ class Coder:
                                       e.start_char, e.end_char, e.text, e._.concept))
         return out
 
+    @staticmethod
+    def _us_missing_elements(doc: Doc, fr) -> list[str]:
+        """The required elements of a complete ultrasound (abdomen, retroperitoneum, pelvis) that the findings
+        and impression do not document."""
+        if fr.get("modality") != "US" or fr.get("extent") != "complete" or fr.get("region") not in US_COMPLETE_ELEMENTS:
+            return []
+        body = " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ()) if s.label_ in ("findings", "impression")).lower()
+        return [el for el in US_COMPLETE_ELEMENTS[fr["region"]] if not re.search(r"\b(" + el + r")", body)]
+
     def _cpt_lines(self, doc: Doc, frames, setting: str):
-        cpt, _hcpcs, _ncci, _icd = self.tables
+        cpt, _hcpcs, ncci, _icd = self.tables
         text = doc.text
         lines: list[ProcedureLine] = []
-        for cand in select_cpt(frames, cpt, text):
+        # a 'complete' ultrasound whose findings do not document the required elements is billed as the limited
+        # exam (the ultrasound_completeness_unsupported flag says why); needs the report's sections
+        if doc.spans.get(SECTIONS_KEY):
+            frames = [dict(f, extent="limited") if self._us_missing_elements(doc, f) else f for f in frames]
+        cands = select_cpt(frames, cpt, text, payer=getattr(doc._, "payer", None))
+        codes = [c.code for c in cands]
+        # a code that an NCCI edit without a modifier exception bundles into another selected code is not billed
+        bundled = {b for a in codes for b in codes
+                   if a != b and (e := ncci.conflict(a, b)) is not None
+                   and str(getattr(e, "modifier_indicator", "1")) == "0" and getattr(e, "column1", a) == a}
+        for cand in cands:
+            if cand.code in bundled:
+                continue
             code = cpt.get(cand.code)
-            fr = frames[cand.frame_index]
+            fr = cand.frame if cand.frame is not None else frames[cand.frame_index]
             allowed = cpt.allowed_modifiers(code.code)
             evid = tuple(Evidence(s, e, text[s:e]) for s, e in cand.evidence)
-            for mods in modifiers_for(code, fr, setting, text, allowed):
+            for mods in modifiers_for(code, fr, setting, text, allowed, primary=cand is cands[0]):
                 lines.append(ProcedureLine(code.code, tuple(mods), 1, cand.score, evid, code.description,
                                            cand.alternatives))
+            from ..cpt_coding import companion_codes
+            for cc in companion_codes(code.code, text):
+                comp = cpt.get(cc)
+                if comp is not None and all(ln.code != cc for ln in lines):
+                    lines.append(ProcedureLine(cc, (), 1, cand.score, evid, comp.description, ()))
             g = self._separate_guidance(code, fr)
             if g is not None and all(ln.code != g.code for ln in lines):
                 gm = [m for m in (["26"] if setting == "professional" and g.pctc == 1 else
@@ -119,13 +146,20 @@ class Coder:
         if setting == "professional":  # supplies are billed on the technical/global claim
             return out
         text = doc.text.lower()
-        if setting != "professional" and codes & {"77065", "77066"} and ("tomosynthesis" in text or "dbt" in text) and "G0279" in hcpcs:
+        payer = getattr(doc._, "payer", None)
+        if codes & {"77065", "77066"} and re.search(r"\btomosynthesis\b|\bdbt\b|\b3d mammo", text) \
+                and payer != "commercial" and "G0279" in hcpcs:
             out.append(ProcedureLine("G0279", (), 1, 0.8, (), hcpcs.get("G0279").short))
         # diagnostic radiopharmaceuticals of the NM/PET study (units from the code's billing unit)
         from ..cpt_coding import contrast_supply_lines, radiopharm_lines
         if any(getattr(_cpt.get(c), "modality", None) in ("NM", "PET") for c in codes):
             for hc, units in radiopharm_lines(doc.text, hcpcs):
                 out.append(ProcedureLine(hc, (), units, 0.8, (), hcpcs.get(hc).short))
+        # injected drugs with a documented dose (pharmacologic stress agents, sincalide, joint steroids)
+        from ..cpt_coding import drug_lines
+        mods = {getattr(_cpt.get(c), "modality", None) for c in codes}
+        for hc, units in drug_lines(doc.text, mods, hcpcs):
+            out.append(ProcedureLine(hc, (), units, 0.8, (), hcpcs.get(hc).short))
         # per-mL IV contrast of the CT/MR exam it was given for: units = documented mL
         for hc, units in contrast_supply_lines(text, {getattr(_cpt.get(c), "modality", None) for c in codes}, hcpcs):
             out.append(ProcedureLine(hc, (), units, 0.8, (), hcpcs.get(hc).short))
@@ -172,10 +206,7 @@ class Coder:
                 add("incomplete_guidance_documentation", "Imaging guidance is described without a statement "
                     "that permanent images were recorded; query before billing guidance.", evid)
             if fr["modality"] == "US" and fr.get("extent") == "complete" and fr.get("region") in US_COMPLETE_ELEMENTS:
-                findings_text = " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ())
-                                         if s.label_ in ("findings", "impression")).lower()
-                missing = [el for el in US_COMPLETE_ELEMENTS[fr["region"]]
-                           if not re.search(r"\b(" + el + r")", findings_text)]
+                missing = self._us_missing_elements(doc, fr)
                 if missing:
                     add("ultrasound_completeness_unsupported", "The exam is titled complete but the findings do not "
                         f"document every required element (missing: {', '.join(m.split('|')[0] for m in missing)}).",

@@ -160,6 +160,7 @@ def run_model(nlp, recs: list[dict]) -> list:
     for r in recs:
         d = nlp.make_doc(r["text"])
         d._.setting = r.get("setting", "global")
+        d._.payer = r.get("payer") or "medicare"
         d._.report_id = r["id"]
         docs.append(d)
     return list(nlp.pipe(docs))

@@ -1,0 +1,165 @@
+"""CPT/HCPCS selection from exam frames in the §5 schema (no ``procedure``/``subtype`` elements), as the
+coder does it: codes, modifiers, units, bundling and supply/drug lines."""
+
+import pytest
+import spacy
+
+from radcoder.codesets.procedures import load_cpt
+from radcoder.components.coder import Coder
+from radcoder.cpt_coding import is_screening, modifiers_for, select_cpt
+from radcoder.extensions import register_extensions
+
+
+@pytest.fixture(scope="module")
+def coder():
+    register_extensions()
+    return Coder(spacy.blank("en"))
+
+
+def F(modality, region, laterality=None, contrast="na", views=None, extent=None, guidance=None):
+    return {"modality": modality, "region": region, "laterality": laterality, "contrast": contrast, "views": views,
+            "extent": extent, "guidance": guidance}
+
+
+def code(coder, text, frames, setting="global", payer=None):
+    doc = coder.nlp.make_doc(text)
+    doc._.payer = payer
+    cpt = coder._cpt_lines(doc, frames, setting)
+    hc = coder._hcpcs_lines(doc, cpt, setting)
+    return sorted((ln.code, tuple(sorted(ln.modifiers)), ln.units) for ln in cpt + hc)
+
+
+def test_schema_frame_procedure_from_title(coder):
+    text = "US-GUIDED RIGHT THORACENTESIS\nIndication: Effusion.\nTechnique: 1 L removed. Images saved."
+    assert code(coder, text, [F("IR", "chest", "right", guidance="US")]) == [("32555", ("RT",), 1)]
+
+
+def test_second_lesion_is_the_addon(coder):
+    text = "US-GUIDED FINE NEEDLE ASPIRATION, THYROID, 2 NODULES\nIndication: Nodules."
+    fr = F("IR", "thyroid", guidance="US")
+    assert code(coder, text, [fr, dict(fr)]) == [("10005", (), 1), ("10006", (), 1)]
+    # one frame whose title counts the lesions
+    assert code(coder, text, [fr]) == [("10005", (), 1), ("10006", (), 1)]
+
+
+def test_right_and_left_frames_are_two_lines(coder):
+    text = "MRI RIGHT AND LEFT HIPS WITHOUT CONTRAST\nIndication: Pain."
+    frames = [F("MR", "hip", "right", "without"), F("MR", "hip", "left", "without")]
+    assert code(coder, text, frames) == [("73721", ("LT",), 1), ("73721", ("RT",), 1)]
+
+
+def test_unilateral_screening_mammogram_is_reduced(coder):
+    text = "LEFT SCREENING MAMMOGRAM WITH TOMOSYNTHESIS\nHistory: s/p right mastectomy. Annual screening."
+    frames = [F("MAMMO", "breast", "left", views=2), F("DBT", "breast", "left", views=2)]
+    assert code(coder, text, frames) == [("77063", (), 1), ("77067", ("52",), 1)]
+
+
+def test_diagnostic_tomosynthesis_by_payer(coder):
+    text = ("LEFT DIAGNOSTIC MAMMOGRAM WITH TOMOSYNTHESIS\nHistory: palpable lump.\n"
+            "COMPARISON: Screening mammogram 10/21/2024.\nFindings: Negative.")
+    frames = [F("MAMMO", "breast", "left", views=3), F("DBT", "breast", "left", views=3)]
+    assert code(coder, text, frames) == [("77065", ("LT",), 1), ("G0279", (), 1)]
+    assert code(coder, text, frames, payer="commercial") == [("77061", ("LT",), 1), ("77065", ("LT",), 1)]
+
+
+def test_screening_word_in_comparison_only():
+    assert not is_screening("LEFT DIAGNOSTIC MAMMOGRAM\nCOMPARISON: Screening mammogram 2024.\nFindings: x")
+    assert is_screening("BILATERAL MAMMOGRAM\nIndication: Annual screening.\nFindings: x")
+
+
+def test_digit_modifiers(coder):
+    assert code(coder, "Exam: Left ring finger, 3 views.\nFindings: x", [F("XR", "finger", "left", views=3)]) == \
+        [("73140", ("F3",), 1)]
+    assert code(coder, "RT GREAT TOE 3V\nFindings: x", [F("XR", "toe", "right", views=3)]) == [("73660", ("T5",), 1)]
+
+
+def test_same_day_repeat_read_by_another_physician(coder):
+    text = ("EXAM: CT HEAD WITHOUT CONTRAST\nINDICATION: Hemorrhage on CT at 07:30 today (interpreted by Dr. A).\n"
+            "COMPARISON: CT head 07:30 today.\nFINDINGS: Larger hematoma.")
+    assert code(coder, text, [F("CT", "head", contrast="without")]) == [("70450", ("77",), 1)]
+    text = "LIMITED OB US (REPEAT, SAME DAY)\nReason: position.\nFindings: transverse lie."
+    assert code(coder, text, [F("US", "obstetric", extent="limited")]) == [("76815", ("76",), 1)]
+
+
+def test_repeat_applies_to_the_first_exam_only(coder):
+    text = ("RADIOGRAPH CHEST, 1 VIEW; ABDOMEN 1 VIEW\nReason: wheezing; Repeat same-day study after the earlier "
+            "examination today\nFindings: x")
+    frames = [F("XR", "chest", views=1), F("XR", "abdomen", views=1)]
+    assert code(coder, text, frames) == [("71045", ("76",), 1), ("74018", (), 1)]
+
+
+def test_ribs_with_pa_chest_is_one_code(coder):
+    text = "RIGHT RIBS WITH PA CHEST, 3 VIEWS\nIndication: Fall."
+    frames = [F("XR", "ribs", "right", views=1), F("XR", "chest", views=3)]
+    assert code(coder, text, frames) == [("71101", ("RT",), 1)]
+
+
+def test_transabdominal_and_transvaginal_pelvic_us(coder):
+    text = "PELVIC ULTRASOUND, TRANSABDOMINAL AND TRANSVAGINAL\nIndication: Pain."
+    assert code(coder, text, [F("US", "pelvis")]) == [("76830", (), 1), ("76856", (), 1)]
+    assert code(coder, text, [F("US", "pelvis", extent="complete"), F("US", "pelvis")]) == \
+        [("76830", (), 1), ("76856", (), 1)]
+
+
+def test_dxa_with_vfa_bundles_the_vfa(coder):
+    text = "DXA BONE DENSITOMETRY WITH VERTEBRAL FRACTURE ASSESSMENT\nIndication: Osteoporosis."
+    assert code(coder, text, [F("DEXA", "axial_skeleton"), F("DEXA", "thoracic_spine")]) == [("77085", (), 1)]
+
+
+def test_scout_film_is_part_of_the_gi_study(coder):
+    text = "EXAM: UPPER GI SERIES, SINGLE CONTRAST\nTECHNIQUE: Scout radiograph, then barium.\nFINDINGS: Normal."
+    assert code(coder, text, [F("XR", "abdomen", views=1), F("FLUORO", "abdomen", contrast="with")]) == \
+        [("74240", (), 1)]
+
+
+def test_breast_us_bilateral_uses_50(coder):
+    text = "BILATERAL WHOLE BREAST ULTRASOUND, COMPLETE\nIndication: Dense breasts."
+    assert code(coder, text, [F("US", "breast", "bilateral", extent="complete")]) == [("76641", ("50",), 1)]
+
+
+def test_radiopharmaceutical_per_100_uci_and_drug_dose(coder):
+    text = ("THYROID UPTAKE AND SCAN\nIndication: Hyperthyroidism.\nTechnique: 300 uCi I-123 sodium iodide orally.\n"
+            "Findings: Uptake 38%.")
+    assert code(coder, text, [F("NM", "thyroid")]) == [("78014", (), 1), ("A9516", (), 3)]
+    text = ("MYOCARDIAL PERFUSION IMAGING, SPECT, REST AND PHARMACOLOGIC STRESS\nTechnique: 10 mCi Tc-99m sestamibi "
+            "at rest. Stress: regadenoson 0.4 mg IV followed by 30 mCi Tc-99m sestamibi.\nFindings: Normal.")
+    assert code(coder, text, [F("NM", "heart")]) == [("78452", (), 1), ("A9500", (), 2), ("J2785", (), 4)]
+    assert code(coder, text, [F("NM", "heart")], setting="professional") == [("78452", ("26",), 1)]
+
+
+def test_vcug_with_its_bladder_injection(coder):
+    text = "VOIDING CYSTOURETHROGRAM (VCUG)\nTechnique: A urethral catheter was placed and contrast instilled."
+    assert code(coder, text, [F("FLUORO", "bladder", contrast="with")]) == [("51600", (), 1), ("74455", (), 1)]
+
+
+def test_views_range_and_venous_duplex_side(coder):
+    assert code(coder, "EXAM: XR SACROILIAC JOINTS, 3 VIEWS\nFindings: x",
+                [F("XR", "sacroiliac_joints", "bilateral", views=3)]) == [("72202", (), 1)]
+    assert code(coder, "DUPLEX RIGHT LOWER EXTREMITY VEINS\nFindings: No DVT.",
+                [F("DUPLEX", "lower_extremity_veins", "right", extent="complete")]) == [("93971", ("RT",), 1)]
+
+
+def test_reduced_service_52_rules():
+    cpt = load_cpt()
+    text = "NM GASTRIC EMPTYING STUDY\nTechnique: The study was terminated early because the patient vomited."
+    fr = F("NM", "stomach")
+    c = cpt.get(select_cpt([fr], cpt, text)[0].code)
+    assert c.code == "78264"
+    assert modifiers_for(c, fr, "global", text, cpt.allowed_modifiers(c.code)) == [["52"]]
+    # a radiograph code is chosen by the views obtained: never 52
+    text = "EXAM: IVP\nTECHNIQUE: Scout AP abdomen; the study was discontinued. Only the scout is interpreted."
+    fr = F("XR", "abdomen", views=1)
+    c = cpt.get(select_cpt([fr], cpt, text)[0].code)
+    assert c.code == "74018"
+    assert modifiers_for(c, fr, "global", text, cpt.allowed_modifiers(c.code)) == [[]]
+
+
+def test_study_named_in_title_beats_an_unfitting_frame_region(coder):
+    assert code(coder, "TIMED BARIUM ESOPHAGRAM\nFindings: Normal.", [F("FLUORO", "chest", contrast="with")]) == \
+        [("74220", (), 1)]
+    assert code(coder, "RENAL ARTERY DUPLEX\nFindings: No stenosis.",
+                [F("DUPLEX", "kidney", "bilateral", extent="complete")]) == [("93975", (), 1)]
+    # a venous duplex is not a visceral-vessel study; an unsided carotid duplex is the complete bilateral code
+    assert code(coder, "LEFT LOWER EXTREMITY VEINS DUPLEX\nFindings: No DVT.",
+                [F("DUPLEX", "lower_extremity_veins", "left")]) == [("93971", ("LT",), 1)]
+    assert code(coder, "CAROTID DUPLEX\nFindings: <50% stenosis.", [F("DUPLEX", "carotid")]) == [("93880", (), 1)]
