@@ -47,6 +47,44 @@ def _concept(code: str):
 SECTION_RANK = {"impression": 0, "findings": 1, "exam": 2, "technique": 3, "comparison": 4, "indication": 5, "other": 6, None: 7}
 LEXICON_KINDS = ("screening", "status", "history", "encounter")
 SYSTEM_SUPPRESSION = False
+# encounter for screening (Z11-Z13) and antenatal screening (Z36): screening codes whatever the lexicon says
+SCREENING_CATEGORIES = frozenset({"Z11", "Z12", "Z13", "Z36"})
+
+
+def _by_id():
+    from .lexicons import findings
+    global _BY_ID
+    if _BY_ID is None:
+        _BY_ID = {c.id: c for c in findings()}
+    return _BY_ID
+
+
+_BY_ID = None
+_CATEGORY_HISTORY: dict = {}
+
+
+def _history_concept(m: "FindingMention"):
+    """The lexicon concept that gives a historical/family mention its Z85-Z87 / Z80-Z84 code: the mention's own
+    concept (its code may have been made more specific than the lexicon's), else the concept of its exact code,
+    else the one history/family code that every concept of its 3-character category agrees on (C18.7 from a
+    "sigmoid colon cancer" span -> Z85.038 like C18.9)."""
+    c = _by_id().get(m.concept) if m.concept else None
+    if c is not None and c.icd10cm and c.icd10cm[:3] == (m.code or "")[:3]:
+        return c
+    c = _concept(m.code)
+    if c is not None:
+        return c
+    cat = m.code[:3]
+    if cat not in _CATEGORY_HISTORY:
+        from dataclasses import replace
+        from .lexicons import findings
+        same = [x for x in findings() if x.icd10cm and x.icd10cm[:3] == cat]
+        hist = {x.history_code for x in same if x.history_code}
+        fam = {x.family_code for x in same if x.family_code}
+        _CATEGORY_HISTORY[cat] = (replace(same[0], history_code=next(iter(hist)) if len(hist) == 1 else None,
+                                          family_code=next(iter(fam)) if len(fam) == 1 else None)
+                                  if same and (len(hist) == 1 or len(fam) == 1) else None)
+    return _CATEGORY_HISTORY[cat]
 
 
 def code_kind(code: str) -> str:
@@ -56,6 +94,8 @@ def code_kind(code: str) -> str:
     c = _concept(code)
     if c is not None and c.kind in LEXICON_KINDS:
         return c.kind
+    if code[:3] in SCREENING_CATEGORIES:
+        return "screening"
     first = code[:1]
     if first in "VWXY":
         return "external"
@@ -68,8 +108,78 @@ def code_kind(code: str) -> str:
 
 # lexicon kinds that are signs/symptoms/abnormal findings whatever their chapter (M25.561 knee pain, N64.4)
 SYMPTOM_LIKE_KINDS = ("symptom", "sign", "finding")
-# encounter codes the gold never lists for a diagnostic radiology report (follow-up visit, ruled-out observation)
+# encounter codes the gold never lists for a diagnostic radiology report (follow-up visit, ruled-out observation);
+# the full list (with catch-all statuses and unspecified-region injuries) is data: resources/rules/icd_selection.jsonl
 UNCODED_ENCOUNTER = frozenset({"Z09", "Z03.89"})
+
+
+@dataclass(frozen=True)
+class SelectionRules:
+    """Document-level selection rules loaded from ``resources/rules/icd_selection.jsonl``."""
+    uncoded_exact: frozenset
+    uncoded_prefixes: tuple
+    generic: tuple          # ((code, ((lo, hi), ...)), ...)
+    surveillance: tuple     # ((code, history_prefix, compiled cue), ...)
+
+    def is_uncoded(self, code: str) -> bool:
+        return code in self.uncoded_exact or any(code.startswith(p) for p in self.uncoded_prefixes)
+
+
+def _in_range(code: str, rng: tuple) -> bool:
+    """``code`` within an inclusive range of code prefixes ("C00"-"C96", "R92.0"-"R92.1")."""
+    lo, hi = rng
+    return lo <= code[:len(lo)] and code[:len(hi)] <= hi
+
+
+_RULES: Optional[SelectionRules] = None
+
+
+def selection_rules() -> SelectionRules:
+    global _RULES
+    if _RULES is None:
+        from .datafiles import iter_jsonl, resource_path
+        exact, prefixes, generic, surv = set(UNCODED_ENCOUNTER), [], [], []
+        for _, r in iter_jsonl(resource_path("rules", "icd_selection.jsonl")):
+            kind = r.get("rule")
+            if kind == "uncoded":
+                for c in r["codes"]:
+                    (prefixes.append(c[:-1]) if c.endswith("*") else exact.add(c))
+            elif kind == "generic":
+                rngs = tuple(tuple(x.split("-")) if "-" in x else (x, x) for x in r["within"])
+                for c in r["codes"]:
+                    generic.append((c, rngs))
+            elif kind == "surveillance":
+                surv.append((r["code"], r["history_prefix"], re.compile(r["cue"], re.I)))
+        _RULES = SelectionRules(frozenset(exact), tuple(prefixes), tuple(generic), tuple(surv))
+    return _RULES
+
+
+def _unspecified(icd, code: str) -> bool:
+    try:
+        return "unspecified" in (icd.description(code) or "").lower()
+    except Exception:  # noqa: BLE001 - unknown code: treat as specified
+        return False
+
+
+def prune_codes(codes: list[str], icd=None) -> list[str]:
+    """Drop codes a more specific selected code makes redundant (ICD-10-CM I.B.18 / Section IV.D: an
+    unspecified code is not assigned when the documentation supports a specific one):
+    - a generic code of the data file ("C80.1 malignant neoplasm, unspecified") when a selected code falls in
+      its range;
+    - a code whose title says "unspecified" when a selected code of the same 3-character category does not."""
+    rules = selection_rules()
+    out = []
+    for c in codes:
+        others = [k for k in codes if k != c]
+        drop = False
+        for g, rngs in rules.generic:
+            if c == g and any(_in_range(k, r) and k not in {x for x, _ in rules.generic} for k in others for r in rngs):
+                drop = True
+        if not drop and icd is not None and _unspecified(icd, c):
+            drop = any(k[:3] == c[:3] and not _unspecified(icd, k) for k in others)
+        if not drop:
+            out.append(c)
+    return out
 # §5.2 / §7.2: a cause stated for withholding contrast or for the technique is a present condition even inside a
 # negated clause ("contrast was not given due to chronic kidney disease")
 _REASON_CUE = re.compile(r"\b(due to|because of|secondary to|given (?:the |his |her )?(?:known )?|owing to)\s*$", re.I)
@@ -77,11 +187,15 @@ _SCREEN_WORD = re.compile(r"\bscreen(?:ing)?\b", re.I)
 # generic screening codes made specific by what the exam/indication names (§7.2)
 SCREENING_CONTEXT = (
     (re.compile(r"\b(dexa|dxa|bone (?:mineral )?density|osteopor|densitometry)", re.I), "Z13.820"),
+    (re.compile(r"\b(breast (?:ultrasound|sonograph|us|mri|mr)\b|(?:ultrasound|sonograph\w*|us|mri|mr)\b[^\n]{0,30}\bbreasts?\b)", re.I),
+     "Z12.39"),  # breast screening by another modality than mammography
     (re.compile(r"\b(mammo|breast|tomosynthesis)", re.I), "Z12.31"),
+    (re.compile(r"\b(ovar\w*)", re.I), "Z12.73"),
     (re.compile(r"\b(lung cancer|low[- ]dose ct|ldct|lung)", re.I), "Z12.2"),
     (re.compile(r"\b(coronary|calcium scor|cardiovascular|aneurysm|aaa|carotid)", re.I), "Z13.6"),
     (re.compile(r"\b(colon|colonograph|colorectal)", re.I), "Z12.11"),
 )
+_MAMMO = re.compile(r"\b(mammo\w*|tomosynthesis|dbt|mlo|craniocaudal)\b", re.I)
 GENERIC_SCREENING = frozenset({"Z13.9", "Z12.89", "Z13.89", "Z12.9"})
 
 
@@ -130,12 +244,32 @@ def _gold_view(m: "FindingMention", text: str, reason_sections) -> "FindingMenti
     code = m.code
     if code and (code in GENERIC_SCREENING or code_kind(code) == "screening") and text:
         code = specific_screening_code(code, text, m)
+        if code == "Z12.31" and not _MAMMO.search(text):  # breast screening by ultrasound/MRI, not mammography
+            code = "Z12.39"
     elif (code and assertion == "present" and m.section in reason_sections and text
           and code_kind(code) == "diagnosis" and _SCREEN_WORD.search(_line_of(text, m.start, m.end))):
         assertion = "hypothetical"
     if assertion == m.assertion and code == m.code:
         return m
     return replace(m, assertion=assertion, code=code)
+
+
+REASON_SECTIONS = ("indication", "exam", "technique")
+
+
+def is_sectioned(mentions: Sequence[FindingMention], has_impression: Optional[bool] = None) -> bool:
+    return bool(has_impression) or any(m.section in ("findings", "impression") for m in mentions)
+
+
+def coding_view(mentions: Sequence[FindingMention], text: str, has_impression: Optional[bool] = None) -> list:
+    """The mentions as the ICD rules read them (also the ranker's input): the gold view of each mention
+    (``_gold_view``), and in a terse report without FINDINGS/IMPRESSION headers the unheaded body lines are
+    findings (§7.8), even where the sectionizer left them in the technique."""
+    out = [_gold_view(m, text, REASON_SECTIONS) for m in mentions]
+    if not is_sectioned(out, has_impression) and TERSE_TECHNIQUE_IS_FINDINGS:
+        from dataclasses import replace
+        out = [replace(m, section="findings") if m.section == "technique" else m for m in out]
+    return out
 
 
 def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screening: bool = False,
@@ -157,15 +291,26 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
         if code not in by_code:
             by_code[code] = IcdDecision(code, reason)
             order.append((rank_key, code))
+        else:  # same role, a better-placed mention (impression before findings): it sets the order
+            i = next(i for i, (_, c) in enumerate(order) if c == code)
+            if rank_key[0] == order[i][0][0] and rank_key < order[i][0]:
+                order[i] = (rank_key, code)
         by_code[code].evidence.append((m.start, m.end, m.text))
 
     # the exam title and technique name what was looked for, not what was found: like the indication
-    reason_sections = ("indication", "exam", "technique")
-    mentions = [_gold_view(m, text, reason_sections) for m in mentions]
+    reason_sections = REASON_SECTIONS
+    mentions = coding_view(mentions, text, has_impression)
+    sectioned = is_sectioned(mentions, has_impression)
     present = [m for m in mentions if m.code and m.assertion == "present" and code_kind(m.code) != "external"
-               and m.code not in UNCODED_ENCOUNTER]
+               and not selection_rules().is_uncoded(m.code)]
     confirmed = [m for m in present if m.section not in reason_sections]
     indication = [m for m in present if m.section in reason_sections]
+    # a diagnosis named only in the exam title or the technique is what was looked for or how the exam was
+    # done ("CTA for PE", "time-of-flight", "CAD" software, "claustrophobia"), not a reason for the exam;
+    # the exception is the condition a contrast decision was made for ("not given due to CKD")
+    # (only in a sectioned report: without FINDINGS/IMPRESSION the unlabelled body may sit in those sections)
+    if sectioned:
+        indication = [m for m in indication if not _technique_only(m, present, text)]
     # the impression is the radiologist's conclusion: when there is one, a finding named only in the body
     # is coded only if the impression repeats it (same code) -- coders code from the impression
     if has_impression is None:
@@ -220,14 +365,24 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
     for m in mentions:
         if not m.code:
             continue
-        c = _concept(m.code)
+        c = _history_concept(m) if m.assertion in ("historical", "family") else _concept(m.code)
         if m.assertion == "historical" and c is not None and c.history_code:
             add(c.history_code, "history of", m, (5, 0, m.start))
         elif m.assertion == "historical" and code_kind(m.code) == "history":
             add(m.code, "history of", m, (5, 0, m.start))
         elif m.assertion == "family" and c is not None and c.family_code:
             add(c.family_code, "family history", m, (6, 0, m.start))
+    # surveillance after treated cancer with nothing new to code: the follow-up encounter code first
+    findings_reasons = ("sign/symptom/reason for exam", "abnormal finding")
+    for zcode, hist, cue in selection_rules().surveillance:
+        if (any(k.startswith(hist) for k in by_code) and cue.search(text or "")
+                and not any(d.reason in findings_reasons or "C00" <= k[:3] <= "D49" for k, d in by_code.items())
+                and (icd is None or icd.is_billable(zcode))):
+            by_code.setdefault(zcode, IcdDecision(zcode, "surveillance after treated malignancy"))
+            order.append(((0, 1, 0), zcode))
+    order = _relevance_order(order, by_code, mentions, reason_sections)
     codes = [c for _, c in sorted(order)]
+    codes = prune_codes(codes, icd)
     if icd is not None:  # Excludes1: keep the higher-ranked code
         kept: list[str] = []
         for c in codes:
@@ -235,6 +390,82 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
                 kept.append(c)
         codes = kept
     return [by_code[c] for c in codes]
+
+
+TERSE_TECHNIQUE_IS_FINDINGS = True
+_REASON_WORDS = re.compile(r"\b(due to|because of|secondary to|given|owing to|in view of|for)\b", re.I)
+_CONTRAST_LINE = re.compile(r"\b(contrast|gadolinium|iodinated|omnipaque|isovue|visipaque|gadavist|dotarem|"
+                            r"multihance|iv |intravenous)", re.I)
+
+
+def _sentence_of(text: str, start: int, end: int) -> str:
+    lo = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind(";", 0, start)) + 1
+    his = [i for i in (text.find(".", end), text.find("\n", end), text.find(";", end)) if i >= 0]
+    return text[lo:min(his) if his else len(text)]
+
+
+def _technique_only(m: "FindingMention", present, text: str) -> bool:
+    """True for a present diagnosis mentioned only in the exam title/technique (no indication, findings or
+    impression mention of the same code), unless its line is about contrast (the reason for a contrast
+    decision is a coded condition, §5.2)."""
+    if m.section not in ("exam", "technique") or code_kind(m.code) not in ("diagnosis", "status") \
+            or is_symptom_like(m.code):
+        return False
+    if any(x.code == m.code and x.section not in ("exam", "technique") for x in present):
+        return False
+    if m.section == "technique" and text:
+        before = text[max(0, m.start - 60):m.start]
+        if _REASON_WORDS.search(before) and _CONTRAST_LINE.search(_sentence_of(text, m.start, m.end)):
+            return False
+    return True
+
+
+def _is_secondary_neoplasm(code: str) -> bool:
+    return "C77" <= code[:3] <= "C79" or code[:3] == "C7B"
+
+
+def _is_primary_malignancy(code: str) -> bool:
+    return code[:1] == "C" and not _is_secondary_neoplasm(code) and code[:3] not in ("C80",)
+
+
+ORDER_BY_RELEVANCE = True
+ANSWER_FIRST = True
+
+
+def _relevance_order(order: list, by_code: dict, mentions, reason_sections) -> list:
+    """First-listed order (§5 rules 1 and 5): among the diagnoses and abnormal findings, those of the body
+    system the indication asks about come first; confirmed findings of another system are incidental and
+    follow the indication's signs/symptoms. A primary malignancy the indication names comes before its
+    confirmed secondary (metastatic) sites (the cancer being staged explains the exam)."""
+    if not ORDER_BY_RELEVANCE:
+        return order
+    systems = set()
+    for m in mentions:
+        if m.code and m.section in reason_sections and m.assertion not in ("negated", "family"):
+            c = _concept(m.code)
+            if c is not None and c.body_system and c.body_system != "general":
+                systems.add(c.body_system)
+    # the question of the exam ("eval for PE", "r/o fracture"): a confirmed answer to it is first-listed
+    asked = {m.code[:3] for m in mentions if m.code and m.section in reason_sections
+             and m.assertion in ("hypothetical", "uncertain")}
+    secondary = any(_is_secondary_neoplasm(c) for c in by_code)
+    out = []
+    for key, code in order:
+        tier = key[0]
+        if tier not in (1, 2, 3):
+            out.append((key, code))
+            continue
+        if secondary and by_code[code].reason == "known diagnosis (indication)" and _is_primary_malignancy(code):
+            out.append(((1, 0, 0) + tuple(key[1:]), code))
+            continue
+        rel = 0
+        c = _concept(code)
+        if tier == 1 and ANSWER_FIRST and code[:3] in asked and by_code[code].reason == "confirmed diagnosis":
+            rel = -1
+        elif tier != 2 and systems and c is not None and c.body_system and c.body_system not in systems:
+            rel = 1
+        out.append(((1, rel) + tuple(key), code))
+    return out
 
 
 def make_flag(code: str, message: str, evidence=()) -> Flag:

@@ -49,3 +49,47 @@ def test_ranker_features_and_blocking():
     assert blocked("J90", ms, decisions) and not blocked("J18.9", ms, decisions)
     f = features("J18.9", ms, decisions, 60)
     assert f["rule_selected"] == 1.0 and f["assert=present"] == 1.0 and f["present_in=impression"] == 1.0
+
+
+def test_ranker_features_flag_unspecified_and_normalizer_source():
+    ms = [FindingMention("M85.80", "present", "impression", 0, 10, "osteopenia", "osteopenia"),
+          FindingMention("M85.89", "present", "impression", 20, 34, "low bone mass", None)]
+    decisions = [IcdDecision("M85.80", "confirmed diagnosis"), IcdDecision("M85.89", "confirmed diagnosis")]
+    f = features("M85.80", ms, decisions, 40)
+    assert f["unspecified"] == 1.0 and f["has_concept"] == 1.0 and f["same_category_rule_code"] == 1.0
+    g = features("M85.89", ms, decisions, 40)
+    assert "unspecified" not in g and g["has_concept"] == 0.0
+
+
+class _Doc:
+    def __init__(self, text):
+        self.text = text
+
+
+def _always(p):
+    """A fitted ranker whose probability is ``p`` for every candidate."""
+    X = [{"bias": 1.0}, {"bias": 1.0}]
+    est = CodeRanker().fit(X, [0, 1])
+    est.coef_ = np.zeros_like(est.coef_)
+    est.intercept_ = np.asarray([np.log(p / (1 - p))])
+    return est
+
+
+def test_rescorer_round_trip_keeps_reject_threshold(tmp_path):
+    from radcoder.ranking.rescoring import IcdRescorer
+    r = IcdRescorer(_always(0.6), threshold=0.55, reject=0.22)
+    r.save(tmp_path)
+    again = IcdRescorer.load(tmp_path)
+    assert again.threshold == 0.55 and again.reject == 0.22
+
+
+def test_rescorer_never_adds_uncoded_or_redundant_codes():
+    from radcoder.ranking.rescoring import IcdRescorer
+    text = "x" * 80
+    ms = [FindingMention("C34.90", "present", "impression", 0, 11, "lung cancer"),
+          FindingMention("Z98.890", "present", "indication", 20, 27, "surgery"),
+          FindingMention("C80.1", "present", "findings", 30, 40, "malignancy")]
+    decisions = [IcdDecision("C34.90", "confirmed diagnosis")]
+    out = IcdRescorer(_always(0.9)).rescore(_Doc(text), ms, decisions)
+    assert [d.code for d in out] == ["C34.90"]
+    assert out[0].score == pytest.approx(0.9)

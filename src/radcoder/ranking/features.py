@@ -44,7 +44,36 @@ def features(code: str, mentions: Sequence[FindingMention], decisions: Sequence[
     if ms:
         f["first_pos"] = min(m.start for m in ms) / max(text_len, 1)
     f["n_rule_codes"] = min(len(rule_codes), 6) / 6.0
+    # normalization source: a lexicon concept is more reliable than the ICD search fallback
+    if ms:
+        f["has_concept"] = 1.0 if any(m.concept for m in ms) else 0.0
+        f["max_span_words"] = min(max(len(m.text.split()) for m in ms), 6) / 6.0
+        if any(m.assertion == "present" for m in ms) and any(m.assertion in BLOCKED for m in ms):
+            f["mixed_assertion"] = 1.0
+        n_imp = sum(1 for m in ms if m.section == "impression" and m.assertion == "present")
+        f["n_impression_present"] = min(n_imp, 3) / 3.0
+    else:
+        f["no_mention"] = 1.0
+    if _unspecified(code):
+        f["unspecified"] = 1.0
+    if c is not None and c.kind in ("symptom", "sign", "finding") or code[:1] == "R":
+        f["symptom_like"] = 1.0
+    # another candidate of the same 3-character category (a competing specificity)
+    if any(d.code != code and d.code[:3] == code[:3] for d in decisions):
+        f["same_category_rule_code"] = 1.0
+    # confirmed diagnoses beside this one (a symptom next to a diagnosis is usually integral)
+    n_dx = sum(1 for d in decisions if d.reason == "confirmed diagnosis")
+    f["n_confirmed_dx"] = min(n_dx, 4) / 4.0
     return f
+
+
+def _unspecified(code: str) -> bool:
+    from ..codesets.icd10cm import load_icd10cm
+    icd = load_icd10cm()
+    try:
+        return icd.is_valid(code) and "unspecified" in (icd.description(code) or "").lower()
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def blocked(code: str, mentions: Sequence[FindingMention], decisions: Sequence[IcdDecision]) -> bool:

@@ -19,11 +19,12 @@ def ranker_rows(nlp, records):
     try:
         for rec, doc in zip(records, nlp.pipe([r["text"] for r in records])):
             mentions = coder._mentions(doc)
-            from ..coding import SCREENING_RE, code_icd10
+            from ..coding import SCREENING_RE, code_icd10, coding_view
             has_impression = any(s.label_ == "impression" for s in doc.spans.get("sections", ()))
             decisions = code_icd10(mentions, doc.text, icd=coder.tables[3], screening=bool(SCREENING_RE.search(doc.text)),
                                    has_impression=has_impression)
             gold = set(rec.get("icd10cm", []))
+            mentions = coding_view(mentions, doc.text, has_impression or None)
             for c in candidate_codes(mentions, decisions):
                 if blocked(c, mentions, decisions):
                     continue
@@ -34,7 +35,7 @@ def ranker_rows(nlp, records):
     return X, y
 
 
-def fit_ranker(model_dir, out_dir, C: float = 1.0) -> Path:
+def fit_ranker(model_dir, out_dir, C: float = 0.3) -> Path:
     import spacy
     nlp = spacy.load(model_dir)
     recs = [r for r in load_authored() if r["split"] == "train" and r.get("icd10cm") is not None]
