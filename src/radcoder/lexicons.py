@@ -156,6 +156,28 @@ def finding_pattern_ok(surface: str) -> bool:
     return not any(x in t for x in _SPAN_STOP_ANY) or t in ("screening",)
 
 
+@cache
+def ruler_exclusions() -> tuple[tuple[str, str, str], ...]:
+    """(label, normalized literal, "exact"|"prefix") surface forms that never become ruler patterns
+    (resources/lexicons/ruler_exclusions.jsonl: ambiguous in running text or not annotated by the guideline)."""
+    from .errors import ResourceError
+    try:
+        path = resource_path("lexicons", "ruler_exclusions.jsonl")
+    except ResourceError:
+        return ()
+    return tuple((r["label"], norm(r["literal"]), r.get("match", "exact")) for _, r in iter_jsonl(path))
+
+
+def ruler_pattern_ok(label: str, surface: str) -> bool:
+    """Whether a lexicon surface form may be an entity-ruler pattern of ``label``."""
+    t = norm(surface)
+    for lab, lit, how in ruler_exclusions():
+        if lab == label and (t == lit or (how == "prefix" and t.startswith(lit))):
+            return False
+    # a region synonym that is also a finding term ("effusion", "ascites", "aaa") is a FINDING, not an exam object
+    return not (label == "ANATOMY" and t in finding_index())
+
+
 def entity_patterns() -> list[dict]:
     """spaCy EntityRuler patterns for every lexicon (phrase patterns, matched on LOWER)."""
     pats: list[dict] = []
@@ -163,7 +185,7 @@ def entity_patterns() -> list[dict]:
 
     def add(label: str, text: str, pid: str) -> None:
         key = (label, norm(text))
-        if not key[1] or key in seen:
+        if not key[1] or key in seen or not ruler_pattern_ok(label, text):
             return
         seen.add(key)
         pats.append({"label": label, "pattern": text.lower(), "id": pid})

@@ -11,7 +11,8 @@ from .errors import Errors, RadcoderError
 from .lexicons import entity_patterns
 
 DEFAULT_MODEL_NAME = "radcoder_default"
-COMPONENT_MODULES = ("sentences", "sectionizer", "assertion", "normalizer", "frames", "coder", "tokenizer")
+COMPONENT_MODULES = ("sentences", "sectionizer", "spanfix", "assertion", "normalizer", "frames", "coder",
+                     "tokenizer")
 
 
 def register_components() -> None:
@@ -34,7 +35,7 @@ def default_model_path() -> Path:
 def build_pipeline(ner_source: Language | None = None, *, ruler: bool = True, ruler_first: bool = False,
                    name: str = DEFAULT_MODEL_NAME) -> Language:
     """A radcoder pipeline: tokenizer, sentences, sections, [trained ner], entity ruler (lexicons),
-    normalizer, assertion, frames, coder. ``ner_source`` is a pipeline with a trained ``ner`` to copy in."""
+    span fixes, normalizer, assertion, frames, coder. ``ner_source`` is a pipeline with a trained ``ner`` to copy in."""
     register_components()
     nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "radcoder.tokenizer.v1"}}})
     nlp.meta["name"] = name
@@ -53,6 +54,8 @@ def build_pipeline(ner_source: Language | None = None, *, ruler: bool = True, ru
     if ruler and not ruler_first:
         r = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": False})
         r.add_patterns(entity_patterns())
+    # span boundaries and context of ruler spans (guideline §2.1, §7.6) before normalization
+    nlp.add_pipe("radcoder_spanfix")
     nlp.add_pipe("radcoder_normalizer")
     nlp.add_pipe("radcoder_assertion")
     nlp.add_pipe("radcoder_frames")

@@ -1,0 +1,128 @@
+"""Span post-processing (radcoder_spanfix), ruler-pattern filters and the normalizer's NER-trusting filter."""
+
+import pytest
+from spacy.tokens import Span
+
+from radcoder.components.spanfix import trim_finding
+from radcoder.lexicons import entity_patterns, ruler_pattern_ok
+
+
+def _doc(nlp, text):
+    """Tokens, sentences and sections only (no entities yet)."""
+    doc = nlp.make_doc(text)
+    for name in ("radcoder_sentences", "radcoder_sectionizer"):
+        doc = nlp.get_pipe(name)(doc)
+    return doc
+
+
+def _span(doc, text, label, ruler=False, nth=0):
+    start = -1
+    for _ in range(nth + 1):
+        start = doc.text.index(text, start + 1)
+    sp = doc.char_span(start, start + len(text), label=label)
+    assert sp is not None, text
+    if ruler:  # entity-ruler spans carry their pattern id
+        sp = Span(doc, sp.start, sp.end, label=label, span_id=f"{label.lower()}:x")
+    return sp
+
+
+def _fix(nlp, doc, ents):
+    doc.ents = ents
+    doc = nlp.get_pipe("radcoder_spanfix")(doc)
+    return [(e.text, e.label_) for e in doc.ents]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("nondisplaced right 8th rib fracture", "rib fracture"),   # §7.10 side never inside, size out
+    ("a 5 mm nodule", "nodule"),
+    ("mild cardiomegaly", "cardiomegaly"),                     # §2.1 severity out
+    ("no pneumothorax", "pneumothorax"),
+    ("right heart strain", "right heart strain"),              # anatomical name, not the side of a finding
+    ("right lower quadrant pain", "right lower quadrant pain"),
+    ("Multiple sclerosis", "Multiple sclerosis"),
+    ("pleural effusion", "pleural effusion"),
+    ("cough", "cough"),
+])
+def test_trim_finding(text, expected):
+    words = text.split()
+    i, j = trim_finding(words)
+    assert " ".join(words[i:j]) == expected
+
+
+def test_ruler_context_span_needs_exam_anchor_outside_title(rules_nlp):
+    text = "CT CHEST\nFINDINGS: Mass in the left breast. Compared with prior CT chest."
+    doc = _doc(rules_nlp, text)
+    ents = [_span(doc, "CT", "MODALITY"), _span(doc, "CHEST", "ANATOMY", ruler=True),
+            _span(doc, "breast", "ANATOMY", ruler=True), _span(doc, "left", "LATERALITY", ruler=True),
+            _span(doc, "CT", "MODALITY", nth=1), _span(doc, "chest", "ANATOMY", ruler=True)]
+    out = _fix(rules_nlp, doc, ents)
+    assert ("CHEST", "ANATOMY") in out           # title: kept
+    assert ("chest", "ANATOMY") in out           # next to a modality: an exam mention (§7.6)
+    assert ("breast", "ANATOMY") not in out      # a finding location
+    assert ("left", "LATERALITY") not in out
+
+
+def test_ner_context_span_is_not_dropped(rules_nlp):
+    text = "CT CHEST\nFINDINGS: Mass in the left breast."
+    doc = _doc(rules_nlp, text)
+    out = _fix(rules_nlp, doc, [_span(doc, "breast", "ANATOMY")])  # no pattern id: the trained NER
+    assert out == [("breast", "ANATOMY")]
+
+
+def test_finding_units_and_protocols_dropped(rules_nlp):
+    text = "CTA chest PE protocol\nTECHNIQUE: 11.2 mCi F-18 FDG IV.\nFINDINGS: Acute PE. MCI noted."
+    doc = _doc(rules_nlp, text)
+    ents = [_span(doc, "PE", "FINDING", ruler=True), _span(doc, "mCi", "FINDING", ruler=True),
+            _span(doc, "PE", "FINDING", ruler=True, nth=1), _span(doc, "MCI", "FINDING", ruler=True)]
+    out = _fix(rules_nlp, doc, ents)
+    assert out == [("PE", "FINDING"), ("MCI", "FINDING")]
+    assert doc.ents[0].start_char == text.index("Acute PE") + 6
+
+
+def test_views_guidance_procedure_boundaries(rules_nlp):
+    text = ("Technique: Bilateral CC and MLO views. Single AP upright view. Under CT guidance, a biopsy was "
+            "performed. Biopsy clip in place. No IV contrast administered.")
+    doc = _doc(rules_nlp, text)
+    ents = [_span(doc, "CC and MLO", "VIEWS"), _span(doc, "Single AP", "VIEWS"),
+            _span(doc, "Under CT guidance", "GUIDANCE", ruler=True), _span(doc, "biopsy", "PROCEDURE"),
+            _span(doc, "Biopsy", "PROCEDURE"), _span(doc, "No IV contrast", "CONTRAST")]
+    out = _fix(rules_nlp, doc, ents)
+    assert out == [("CC and MLO views", "VIEWS"), ("Single AP upright view", "VIEWS"), ("CT guidance", "GUIDANCE"),
+                   ("biopsy", "PROCEDURE"), ("No IV contrast", "CONTRAST")]  # §7.12: no verb after "No IV contrast"
+
+
+def test_finding_span_trimmed_in_pipeline(rules_nlp):
+    text = "XR RIBS\nIMPRESSION: Possible nondisplaced right 8th rib fracture."
+    doc = _doc(rules_nlp, text)
+    out = _fix(rules_nlp, doc, [_span(doc, "nondisplaced right 8th rib fracture", "FINDING")])
+    assert out == [("rib fracture", "FINDING")]
+
+
+def test_ruler_pattern_filters():
+    assert not ruler_pattern_ok("ANATOMY", "effusion")       # a finding word, never an exam object
+    assert not ruler_pattern_ok("FINDING", "BI-RADS 3")      # assessment category (exclusion file, prefix)
+    assert not ruler_pattern_ok("PROCEDURE", "localization")
+    assert ruler_pattern_ok("PROCEDURE", "wire localization")
+    assert ruler_pattern_ok("ANATOMY", "chest")
+    pats = {(p["label"], p["pattern"]) for p in entity_patterns() if isinstance(p["pattern"], str)}
+    assert ("ANATOMY", "chest") in pats
+    assert ("ANATOMY", "ascites") not in pats
+    assert not any(lab == "FINDING" and pat.startswith("bi-rads") for lab, pat in pats)
+
+
+def test_normalizer_filter_trusts_ner_laterality(rules_nlp):
+    text = "TECHNIQUE: none.\nFINDINGS: Bilateral CC and MLO views were reviewed. Left upper lobe nodule."
+    doc = _doc(rules_nlp, text)
+    doc.ents = [_span(doc, "Bilateral", "LATERALITY"), _span(doc, "Left", "LATERALITY", ruler=True)]
+    rules_nlp.get_pipe("radcoder_normalizer")._filter(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [("Bilateral", "LATERALITY")]
+
+
+def test_ner_fragment_completed_by_lexicon_term(rules_nlp):
+    text = "CLINICAL HISTORY: Right lateral chest wall pain after a fall. Known pneumothorax."
+    doc = _doc(rules_nlp, text)
+    # "wall pain" (trained NER, not a known term) lies inside the lexicon term "chest wall pain";
+    # "pneumothorax" is a known term and stays as it is
+    out = _fix(rules_nlp, doc, [_span(doc, "wall pain", "FINDING"), _span(doc, "pneumothorax", "FINDING")])
+    assert out == [("chest wall pain", "FINDING"), ("pneumothorax", "FINDING")]
+    assert doc.ents[0].ent_id_.startswith("finding:")
