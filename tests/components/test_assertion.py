@@ -75,3 +75,51 @@ def test_assertion_without_rules_warns_and_leaves_doc(rules_nlp):
 ])
 def test_assertion_radiology_constructions(rules_nlp, text, terms, expected):
     assert _assert(rules_nlp, text, terms) == expected
+
+
+@pytest.mark.parametrize("text,terms,expected", [
+    # post-cues: the treated condition before the treatment is historical (GUIDELINE 7.3)
+    ("Rectal adenocarcinoma s/p low anterior resection.", ["Rectal adenocarcinoma", "low anterior resection"],
+     ["historical", "present"]),
+    ("Hx melanoma of the back excised 2019.", ["melanoma"], ["historical"]),
+    ("Melanoma of the back, stage IIIB, excised 2024.", ["Melanoma"], ["historical"]),
+    ("Laryngeal carcinoma, completed chemoradiation 11/2024.", ["Laryngeal carcinoma"], ["historical"]),
+    ("Two urinary tract infections this year, now treated.", ["urinary tract infections"], ["historical"]),
+    ("Completed chemoradiation for rectal cancer.", ["rectal cancer"], ["historical"]),
+    ("Treated lymphoma.", ["lymphoma"], ["historical"]),
+    ("Pneumonia being treated with antibiotics.", ["Pneumonia"], ["present"]),
+    # "s/p" before a procedure: the procedure is a present status, the condition after it stays historical
+    ("s/p cholecystectomy for cholecystitis.", ["cholecystectomy", "cholecystitis"], ["present", "historical"]),
+    ("s/p EVAR for AAA.", ["EVAR", "AAA"], ["present", "historical"]),
+    # a comma-separated condition before "s/p <non-curative procedure>" is untouched
+    ("Neurogenic bladder, status post bladder augmentation.", ["Neurogenic bladder"], ["present"]),
+    # a new clause about the current state ends the history scope
+    ("History of breast cancer treated in 2021, now with blurred vision.", ["breast cancer", "blurred vision"],
+     ["historical", "present"]),
+    ("History of febrile UTI, known grade III reflux.", ["UTI", "grade III reflux"], ["historical", "present"]),
+    ("No hydronephrosis in this patient with known reflux.", ["hydronephrosis", "reflux"], ["negated", "present"]),
+    ("No abnormality at the site of the palpable lump.", ["abnormality", "lump"], ["negated", "present"]),
+    ("Metastasis, given the history.", ["Metastasis"], ["present"]),
+    ("Smoking history.", ["Smoking"], ["historical"]),
+    # comparison exams called "prior" are not a history cue
+    ("New lesions compared with prior, consistent with demyelination.", ["demyelination"], ["present"]),
+    ("No prior fractures.", ["fractures"], ["negated"]),
+    # reasons for an omitted step are present
+    ("IV contrast was not administered due to acute kidney injury.", ["acute kidney injury"], ["present"]),
+    ("Left side not imaged (mastectomy).", ["mastectomy"], ["present"]),
+    # hypothetical
+    ("Colorectal cancer screening.", ["Colorectal cancer"], ["hypothetical"]),
+    ("Postmenopausal, screening.", ["Postmenopausal"], ["present"]),
+    ("Dense breasts, which may obscure small masses.", ["masses"], ["hypothetical"]),
+    ("10-year probability: hip fracture 1.9%.", ["hip fracture"], ["hypothetical"]),
+    ("Differentiate Graves disease from thyroiditis.", ["Graves disease", "thyroiditis"],
+     ["hypothetical", "hypothetical"]),
+    ("Chronic knee pain, eval OA.", ["knee pain", "OA"], ["present", "hypothetical"]),
+    # present lesions of unknown nature
+    ("Probably benign mass, likely fibroadenoma.", ["mass", "fibroadenoma"], ["present", "uncertain"]),
+    ("Indeterminate 4 cm liver lesion.", ["liver lesion"], ["present"]),
+    ("Probably not a fracture.", ["fracture"], ["uncertain"]),
+    ("Mother died of ovarian cancer.", ["ovarian cancer"], ["family"]),
+])
+def test_assertion_historical_post_cues_and_scope(rules_nlp, text, terms, expected):
+    assert _assert(rules_nlp, text, terms) == expected

@@ -42,3 +42,52 @@ def test_sectionizer_rejects_bad_rule(rules_nlp):
         s.initialize(rules=[{"literal": "FINDINGS", "section": "results"}])
     with pytest.raises(ResourceError, match="E101"):
         s.initialize(rules=[{"literal": "FINDINGS", "section": "findings", "colour": "red"}])
+
+
+def _labels_at(nlp, text, words):
+    doc = nlp(text)
+    return [section_at(doc, text.index(w)) for w in words]
+
+
+def test_sectionizer_abbreviated_headers(rules_nlp):
+    text = "CT HEAD\nClinical info: headache\nFindings: No bleed.\nIMP: Normal.\nIMPR: ok\nFINDINGS/IMPRESSION: fine"
+    assert _labels_at(rules_nlp, text, ["headache", "Normal", "ok", "fine"]) == [
+        "indication", "impression", "impression", "impression"]
+
+
+def test_sectionizer_unheaded_lines_after_one_line_header_are_findings(rules_nlp):
+    # GUIDELINE 7.8: a one-line header ends at its line end; unheaded lines are findings
+    text = ("CTA chest PE protocol\nReason: pleuritic pain\nContrast: Omnipaque 350, 75 mL IV\n"
+            "Segmental emboli in the RLL. No infarct.\nSmall R pleural effusion.\nIMP: Acute PE.")
+    assert _labels_at(rules_nlp, text, ["pleuritic", "Omnipaque", "emboli", "Small R", "Acute PE"]) == [
+        "indication", "technique", "findings", "findings", "impression"]
+    text = "CT ELBOW\nHx: fall, elbow pain\nRadial head fracture. Joint effusion.\nIMP: Fracture."
+    assert _labels_at(rules_nlp, text, ["elbow pain", "Radial head"]) == ["indication", "findings"]
+
+
+def test_sectionizer_unheaded_acquisition_line_is_technique(rules_nlp):
+    text = ("LDCT lung screening\nHx: former smoker. Screening.\nNo IV contrast.\nLungs clear. No nodules.\n"
+            "IMP: Lung-RADS 1.")
+    assert _labels_at(rules_nlp, text, ["former", "No IV", "Lungs clear"]) == ["indication", "technique", "findings"]
+    text = "XR FOOT\nHx: heel pain\nWeightbearing AP, oblique, lateral. Large plantar calcaneal enthesophyte."
+    assert _labels_at(rules_nlp, text, ["Weightbearing"]) == ["findings"]
+
+
+def test_sectionizer_header_with_body_on_next_lines_keeps_them(rules_nlp):
+    text = "TECHNIQUE:\nAxial images.\nNo contrast.\nFINDINGS:\nNormal."
+    assert _labels_at(rules_nlp, text, ["Axial", "No contrast"]) == ["technique", "technique"]
+
+
+def test_sectionizer_procedure_narrative_is_technique(rules_nlp):
+    # GUIDELINE 7.7
+    text = ("US-GUIDED PARACENTESIS\nProcedure: Consent obtained. Ultrasound demonstrated a large volume of ascites.\n"
+            "Impression: Successful paracentesis.")
+    assert _labels_at(rules_nlp, text, ["ascites"]) == ["technique"]
+    text = "PROCEDURE: CT-GUIDED CORE NEEDLE BIOPSY, RIGHT LUNG\nINDICATION: nodule"
+    assert _labels_at(rules_nlp, text, ["CORE"]) == ["exam"]
+
+
+def test_sectionizer_capitalized_title_is_exam(rules_nlp):
+    text = "RT GREAT TOE 3V\nHx: stubbed toe"
+    assert _labels_at(rules_nlp, text, ["GREAT"]) == ["exam"]
+    assert _labels_at(rules_nlp, "MODIFIED BARIUM SWALLOW\nHISTORY: stroke", ["BARIUM"]) == ["exam"]

@@ -30,7 +30,8 @@ from ..rules import AssertionRule, load_rules, parse_rules, rules_to_jsonl
 PROCEDURE_RE = re.compile(r"(ectomy|ectomies|plasty|plasties|otomy|ostomy|ostomies|pexy|rrhaphy|placement|repair|"
                           r"replacement|reimplantation|implantation|augmentation|fusion|transplant|transplantation|"
                           r"resection|reconstruction|orif|stent|stenting|bypass|cabg|graft|ablation|embolization|"
-                          r"amputation|arthroplasty|tka|tha|insertion)s?$", re.IGNORECASE)
+                          r"amputation|arthroplasty|tka|tha|insertion|evar|tevar|radiation|radiotherapy|xrt|chemotherapy|"
+                          r"chemoradiation|brachytherapy)s?$", re.IGNORECASE)
 ALTERNATIVE_WORDS = {"or", "versus", "vs", "vs.", "and/or", "/"}
 
 PRIORITY = {"NEGATED": 0, "UNCERTAIN": 1, "HYPOTHETICAL": 2, "HISTORICAL": 3, "FAMILY": 4, "PRESENT": 5}

@@ -3,7 +3,14 @@ writes one span per section to ``doc.spans["sections"]`` (label = section name).
 
 A header is a rule literal at the start of a line (case-insensitive) followed by a colon, or an
 ALL-CAPS rule literal alone on its line. Text before the first header is ``exam`` when its first
-line names a study (a modality word), else ``other``.
+line names a study (a modality word, or a short title in capitals), else ``other``.
+
+Two layout rules of the guideline (§7.7, §7.8):
+- a ``PROCEDURE:`` header whose body is a narrative (more than one sentence, or a long one) is
+  ``technique``; one that only names the procedure stays ``exam``;
+- in terse reports a one-line header (``Hx: ...``, ``Indication: ...``, ``Comparison: ...``,
+  ``Contrast: ...``) ends at its line end: each following unheaded line is ``findings``, unless it only
+  describes the acquisition (protocol, views, contrast given, "Limited study"), which is ``technique``.
 """
 
 from __future__ import annotations
@@ -23,7 +30,22 @@ from ..rules import SectionRule, load_rules, parse_rules, rules_to_jsonl
 
 EXAM_WORDS = re.compile(
     r"\b(ct|cta|mri?|mra|x-?ray|xr|radiograph\w*|ultrasound|us|sonogra\w*|duplex|doppler|mammo\w*|tomosynthesis|"
-    r"dexa|dxa|pet|spect|nuclear|scan|fluoro\w*|esophagram|vcug|biopsy|views?|chest|abdomen|pelvis)\b", re.IGNORECASE)
+    r"dexa|dxa|pet|spect|nuclear|scan|fluoro\w*|esophagram|vcug|biopsy|views?|chest|abdomen|pelvis|nm|"
+    r"\w+grams?|\w+graphy|swallow|enema|upper gi|series|\d+ ?vw?s?|ldct|hrct|pet/ct)\b", re.IGNORECASE)
+# sections whose header line, when it has text after the colon, is a one-line section (§7.8)
+ONE_LINE_SECTIONS = {"indication", "comparison", "technique", "exam"}
+# narrative bodies of "procedure" headers (§7.7)
+NARRATIVE_HEADERS = {"procedure", "procedures"}
+NARRATIVE_MIN_WORDS = 16
+# a sentence that only describes how the study was acquired
+ACQUISITION = re.compile(
+    r"\b(protocol|contrast|non-?contrast|views?|images?|sequences?|obtained|acquired|reformat\w*|"
+    r"reconstruct\w*|axial|coronal|sagittal|mci|mbq|ml|iv|technique|scout|fluoroscopy time|dlp|ctdi\w*|mgy|"
+    r"radiopharmaceutical|injected|administered|weight-?bearing|ap|pa|lateral|oblique|frontal|portable|"
+    r"positioning|motion|tolerate\w*|exam|examination|study|limited)\b", re.IGNORECASE)
+FINDING_HINT = re.compile(
+    r"\b(no|normal|unremarkable|intact|clear|negative|fracture|mass|effusion|lesion|nodule|"
+    r"seen|noted|present|demonstrat\w*|shows?|identified|without)\b", re.IGNORECASE)
 
 
 class Sectionizer:
@@ -66,6 +88,52 @@ class Sectionizer:
             out.append((self._map[key], m.start("h"), m.end()))
         return out
 
+    @staticmethod
+    def _is_title(line: str) -> bool:
+        if EXAM_WORDS.search(line):
+            return True
+        letters = [c for c in line if c.isalpha()]
+        return bool(letters) and len(line.split()) <= 10 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+    @staticmethod
+    def _is_acquisition(line: str) -> bool:
+        """The line only states how the study was acquired (§7.8): every clause names acquisition terms."""
+        parts = [p.strip() for p in re.split(r"[.;:](?=\s|$)", line) if p.strip()]
+        for p in parts:
+            if not ACQUISITION.search(p):
+                return False
+            body = ACQUISITION.sub(" ", p)
+            if FINDING_HINT.search(body) and not re.match(r"(?i)\s*no\b[^,]*\b(contrast|iv)\b", p):
+                return False
+        return bool(parts)
+
+    def _split_body(self, text: str, sec: str, hstart: int, bstart: int, end: int) -> list[tuple[str, int, int]]:
+        """Refine one header's extent: narrative PROCEDURE bodies, one-line headers of terse reports."""
+        line_end = text.find("\n", bstart)
+        line_end = end if line_end < 0 or line_end > end else line_end
+        header = re.sub(r"\s+", " ", text[hstart:bstart].rstrip(" \t:-").lower())
+        if sec == "exam" and header in NARRATIVE_HEADERS:
+            body = text[bstart:end].strip()
+            sentences = [x for x in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", body) if x.strip()]
+            if len(sentences) > 1 or len(body.split()) >= NARRATIVE_MIN_WORDS:
+                sec = "technique"
+        rest = text[line_end:end]
+        if sec not in ONE_LINE_SECTIONS or not text[bstart:line_end].strip() or not rest.strip():
+            return [(sec, hstart, end)]
+        out = [(sec, hstart, line_end)]
+        pos = line_end
+        for line in rest.split("\n"):
+            lstart, pos = pos, pos + len(line) + 1
+            if not line.strip():
+                continue
+            label = "technique" if self._is_acquisition(line) else "findings"
+            if out[-1][0] == label and out[-1][1] >= hstart and out[-1] is not out[0]:
+                out[-1] = (label, out[-1][1], lstart + len(line))
+            else:
+                out.append((label, lstart, lstart + len(line)))
+        # sections are contiguous: each one runs to the start of the next
+        return [(lab, s, out[k + 1][1] if k + 1 < len(out) else end) for k, (lab, s, _) in enumerate(out)]
+
     def __call__(self, doc: Doc) -> Doc:
         if not self.rules:
             warn_once(Warnings.W001.format(name=self.name))
@@ -75,10 +143,10 @@ class Sectionizer:
         first = headers[0][1] if headers else len(text)
         if text[:first].strip():
             first_line = text[:first].strip().split("\n")[0]
-            bounds.append(("exam" if EXAM_WORDS.search(first_line) else "other", 0, first))
+            bounds.append(("exam" if self._is_title(first_line) else "other", 0, first))
         for k, (sec, hstart, bstart) in enumerate(headers):
             end = headers[k + 1][1] if k + 1 < len(headers) else len(text)
-            bounds.append((sec, hstart, end))
+            bounds.extend(self._split_body(text, sec, hstart, bstart, end))
         spans = []
         for sec, s, e in bounds:
             span = doc.char_span(s, e, label=sec, alignment_mode="expand")
