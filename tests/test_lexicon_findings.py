@@ -21,6 +21,9 @@ KINDS = {"diagnosis", "sign", "symptom", "finding", "status", "history",
 BODY_SYSTEMS = {"respiratory", "cardiovascular", "gastrointestinal", "genitourinary",
                 "reproductive", "musculoskeletal", "nervous", "breast", "endocrine",
                 "hematologic_lymphatic", "head_neck", "skin", "general"}
+# optional context fields (resources/lexicons/README.md): gates for ambiguous surface forms, context codes
+OPTIONAL_KEYS = {"context", "context_codes"}
+SCOPES = {"window", "sentence", "exam", "procedure", "document"}
 LATERALITY_KEYS = {"right", "left", "bilateral"}
 ACUITY_KEYS = {"acute", "subacute", "chronic", "acute_on_chronic"}
 ID_RE = re.compile(r"^[a-z0-9_]+$")
@@ -52,6 +55,8 @@ def _all_codes(c):
     for field in ("history_code", "family_code"):
         if c[field] is not None:
             yield field, c[field]
+    for i, r in enumerate(c.get("context_codes") or ()):
+        yield f"context_codes[{i}]", r["code"]
 
 
 def test_minimum_size():
@@ -60,7 +65,7 @@ def test_minimum_size():
 
 def test_keys_and_types():
     for c in CONCEPTS:
-        assert set(c) == REQUIRED_KEYS, (c.get("id"), set(c) ^ REQUIRED_KEYS)
+        assert REQUIRED_KEYS <= set(c) <= REQUIRED_KEYS | OPTIONAL_KEYS, (c.get("id"), set(c) ^ REQUIRED_KEYS)
         assert isinstance(c["id"], str) and ID_RE.match(c["id"]), c["id"]
         assert isinstance(c["term"], str) and c["term"].strip() == c["term"] and c["term"]
         assert isinstance(c["synonyms"], list)
@@ -163,3 +168,32 @@ def test_laterality_examples():
     assert by_id["knee_pain"]["laterality"]["right"] == "M25.561"
     assert by_id["dvt"]["laterality"]["left"] == "I82.402"
     assert by_id["breast_cancer"]["laterality"]["right"] == "C50.911"
+
+
+def test_context_fields():
+    n_gates = n_codes = 0
+    for c in CONCEPTS:
+        forms = {c["term"], *c["synonyms"]}
+        for g in c.get("context") or ():
+            n_gates += 1
+            assert set(g) <= {"forms", "scope", "window", "forbid", "require", "specialize"}, (c["id"], g)
+            assert g.get("scope", "sentence") in SCOPES, (c["id"], g)
+            assert g.get("forbid") or g.get("require"), (c["id"], g)
+            assert set(g.get("forms") or ()) <= forms, (c["id"], set(g["forms"]) - forms)
+            assert all(isinstance(w, str) and w.strip() for w in (g.get("forbid") or []) + (g.get("require") or []))
+        for r in c.get("context_codes") or ():
+            n_codes += 1
+            assert set(r) <= {"code", "scope", "window", "any", "skip_negated"}, (c["id"], r)
+            assert r.get("scope", "sentence") in SCOPES, (c["id"], r)
+            assert r["any"] and all(isinstance(w, str) and w.strip() for w in r["any"]), (c["id"], r)
+            assert r["code"] != c["icd10cm"], (c["id"], r)
+    assert n_gates >= 5 and n_codes >= 5
+
+
+def test_ambiguous_abbreviations_are_gated():
+    by_id = {c["id"]: c for c in CONCEPTS}
+    gated = {f for c in CONCEPTS for g in c.get("context") or () for f in g.get("forms") or ()}
+    for form in ("cad", "tof", "nof", "volume loss"):
+        assert form in gated, form
+    assert by_id["nof"]["icd10cm"] == "M85.00"     # index: Fibroma, nonosteogenic -> Dysplasia, fibrous
+    assert "sfu grade" not in by_id["hydronephrosis"]["synonyms"]

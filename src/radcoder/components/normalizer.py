@@ -5,20 +5,36 @@
    MODALITY, PROCEDURE or GUIDANCE. LATERALITY is kept only next to a kept ANATOMY or PROCEDURE span.
 2. FINDING spans get ``span._.concept`` and ``span._.icd10cm`` from the finding lexicon
    (resources/lexicons/findings.jsonl), choosing the laterality or acuity variant from nearby words;
-   unknown terms fall back to a search over ICD-10-CM descriptions and inclusion terms.
+   unknown terms fall back to a search over ICD-10-CM descriptions and inclusion terms. A generic one-word
+   span ("nodule", "laceration", "screening") is made specific from nearby words and the exam's anatomy
+   and modality ("thyroid" -> thyroid nodule, "finger" -> finger laceration, "mammogram" -> screening
+   mammogram).
+3. Specificity (icd_specificity): the code is moved to the most specific billable code of its category
+   that the span's context documents (side, breast quadrant or clock position, lung lobe, digit,
+   displaced/nondisplaced, the exam's joint or limb); an unspecified code then takes the more specific code
+   of the same category found for another mention of the same thing in the report.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from .. import icd_specificity as spec
+from ..datafiles import iter_jsonl, resource_path
+from ..errors import ResourceError
 from ..extensions import register_extensions, section_at
-from ..lexicons import Concept, concepts_by_code, finding_index, norm, term_maps
+from ..lexicons import Concept, concepts_by_code, finding_index, findings, norm, term_maps
 
 EXAM_SECTIONS = {"exam", "technique"}
 CONTEXT_LABELS = {"ANATOMY", "LATERALITY", "VIEWS", "CONTRAST"}
 ANCHOR_LABELS = {"MODALITY", "PROCEDURE", "GUIDANCE"}
+# labels whose trained-NER spans are trusted as they are: the NER learned the exam context from the gold;
+# the filter below is for the context-free lexicon (entity ruler) spans, marked by a pattern id
+NER_TRUSTED_LABELS = {"LATERALITY", "VIEWS", "CONTRAST"}
 LEADING_MODIFIERS = {
     "mild", "mildly", "moderate", "moderately", "severe", "severely", "small", "large", "tiny", "minimal", "trace",
     "new", "old", "stable", "persistent", "focal", "diffuse", "patchy", "subtle", "minor", "marked", "extensive",
@@ -33,7 +49,8 @@ GENERIC_CONCEPTS = frozenset({"fracture_unspecified", "solitary_pulmonary_nodule
                               "density", "tear", "swelling", "edema", "calcification", "stenosis", "occlusion",
                               "thickening", "enlargement", "dislocation", "contusion", "foreign_body", "scarring",
                               "infection", "abscess", "atrophy", "degenerative_changes", "arthritis", "osteoarthritis",
-                              "hernia", "stone", "calculus", "carcinoma", "cancer", "tumor", "metastasis"})
+                              "hernia", "stone", "calculus", "carcinoma", "cancer", "tumor", "metastasis",
+                              "laceration", "screening_encounter"})
 LAT_WORDS = {"left": "left", "right": "right", "bilateral": "bilateral", "bilaterally": "bilateral",
              "both": "bilateral", "b/l": "bilateral", "lt": "left", "rt": "right", "l": "left", "r": "right"}
 ACUITY_WORDS = {"acute": "acute", "subacute": "acute", "chronic": "chronic", "recurrent": "chronic"}
@@ -101,17 +118,229 @@ def _exam_sides(doc: Doc) -> set:
     return sides if len(sides) == 1 else set()
 
 
+# a paragraph header of at most four words ending in ':' or ',' ("RIGHT HIP:", "On the left,")
+_SIDE_HEADER = re.compile(r"[ \t]*((?:[A-Za-z/-]+[ \t]+){0,3}[A-Za-z/-]+)[ \t]*[:,]")
+
+
+def span_context(span: Span, ents=None) -> spec.Context:
+    """Specificity context of a FINDING span: words within 8 tokens in its sentence, ANATOMY/LATERALITY
+    entities of the sentence, the exam title's anatomy, clock positions, and the side (next to the
+    span, else the one side named in the sentence, else the side of a one-sided exam)."""
+    doc = span.doc
+    ents = list(doc.ents) if ents is None else ents
+    sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+    lo, hi = max(sent.start, span.start - 8), min(sent.end, span.end + 8)
+    parts = [doc[lo:hi].text]
+    sent_lat = []
+    exam = []
+    for e in ents:
+        if e.label_ not in ("ANATOMY", "LATERALITY"):
+            continue
+        if sent.start <= e.start and e.end <= sent.end:
+            parts.append(e.text)
+            if e.label_ == "LATERALITY":
+                sent_lat.append(e.text)
+        if section_at(doc, e.start_char) in EXAM_SECTIONS and e.label_ == "ANATOMY":
+            exam.append(e.text)
+    wlo, whi = max(sent.start, span.start - 5), min(sent.end, span.end + 3)
+    toks = list(doc[wlo:whi])
+    side = spec.resolve_side(spec.side_words([spec.words(t.text)[0] if spec.words(t.text) else "" for t in toks],
+                                            [t.text for t in toks]))
+    if side is None:
+        stoks = list(sent)
+        found = spec.side_words([spec.words(t.text)[0] if spec.words(t.text) else "" for t in stoks],
+                                [t.text for t in stoks])
+        for t in sent_lat:
+            found |= spec.side_words(spec.words(t))
+        if len(found) == 1:
+            side = next(iter(found))
+    if side is None:  # a paragraph led by its side ("RIGHT HIP: ... Small joint effusion.")
+        line_start = doc.text.rfind("\n", 0, span.start_char) + 1
+        m = _SIDE_HEADER.match(doc.text, line_start, span.start_char)
+        lead = m.group(1) if m else ""
+        found = spec.side_words(spec.words(lead), spec.words(lead, keep_case=True))
+        if len(found) == 1:
+            side = next(iter(found))
+    if side is None:
+        ex = _exam_sides(doc)
+        if len(ex) == 1:
+            side = next(iter(ex))
+    return spec.build_context(" ".join(parts), side=side, sentence_text=sent.text, exam_text=" ".join(exam))
+
+
+def _bare_head(key: str, c: Concept) -> bool:
+    """A one-word span ("edema", "atrophy", "swelling") that reaches a concept only as the head of its
+    longer term ("pulmonary edema", "cerebral atrophy"): the organ must come from the context."""
+    words = key.split()
+    return len(words) == 1 and len(norm(c.term).split()) > 1 and words[0] not in norm(c.term).split()[:-1]
+
+
+def _names_head(c: Concept, head: str) -> bool:
+    last = head.split()[-1] if head.split() else ""
+    stems = {last, last.removesuffix("s"), last.removesuffix("es")}
+    return any(w in stems for s in (c.term, *c.synonyms) for w in norm(s).split())
+
+
 # measurement units the tagger can mistake for abbreviations ("mCi" is not MCI)
 UNIT_TOKENS = frozenset({"mci", "msv", "mgy", "mbq", "cgy", "gy", "ml", "cc"})
+# a one-word span ("elevated", "obstruction", "thickening") is coded by the ICD-10-CM title search only when
+# the title says no more than the word (score 1.0: "hemorrhage" -> R58); a partial match adds an organ or a
+# condition the report did not name ("obstruction" -> K22.2 esophageal obstruction)
+SINGLE_WORD_MIN_SEARCH_SCORE = 1.0
+SCOPES = ("window", "sentence", "exam", "procedure", "document")
+WINDOW = 6  # tokens on each side of the span for the "window" scope
+
+
+@cache
+def _cue_pattern(cues: tuple[str, ...]) -> re.Pattern | None:
+    cues = tuple(c for c in (norm(c) for c in cues) if c)
+    if not cues:
+        return None
+    alt = "|".join(re.escape(c).replace(r"\ ", r"[\s-]+") for c in sorted(cues, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])(?:{alt})(?![a-z0-9])")
+
+
+@cache
+def context_rules() -> dict[str, tuple[tuple, tuple]]:
+    """concept id -> (gates, context codes) from the ``context`` and ``context_codes`` fields of
+    findings.jsonl (see resources/lexicons/README.md).
+
+    A gate ``{"forms": [...], "scope": ..., "forbid": [...], "require": [...]}`` leaves a span written as one
+    of ``forms`` (all surface forms when absent) uncoded when a ``forbid`` cue is in its scope or no
+    ``require`` cue is ("CAD" in a mammogram is computer-aided detection); with ``"specialize": true`` a
+    more specific concept named by nearby words is still taken ("scarring" + "kidney"). A context code
+    ``{"code": ..., "scope": ..., "any": [...]}`` replaces the concept's code when a cue is in its scope
+    (a pneumothorax in a biopsy report is J95.811); with ``"skip_negated": true`` not for a mention negated
+    in its own clause ("no pneumothorax" in a trauma report stays J93.9). Scopes: the span's ``sentence``,
+    the ``document``, the texts of its ``procedure`` (PROCEDURE) entities, the sentences of its
+    ``exam``/technique sections, or the span and ``window`` (default ``WINDOW``) tokens on each side
+    (``window``, within the sentence)."""
+    out = {}
+    try:
+        path = resource_path("lexicons", "findings.jsonl")
+    except ResourceError:
+        return {}
+    for _, r in iter_jsonl(path):
+        gates, codes = [], []
+        for g in r.get("context") or ():
+            if g.get("scope", "sentence") not in SCOPES:
+                raise ValueError(f"findings.jsonl {r['id']}: unknown context scope {g.get('scope')!r}")
+            gates.append((frozenset(norm(f) for f in g.get("forms") or ()),
+                          (g.get("scope", "sentence"), int(g.get("window", WINDOW))),
+                          _cue_pattern(tuple(g.get("forbid") or ())), _cue_pattern(tuple(g.get("require") or ())),
+                          bool(g.get("specialize"))))
+        for c in r.get("context_codes") or ():
+            if c.get("scope", "sentence") not in SCOPES or not c.get("code"):
+                raise ValueError(f"findings.jsonl {r['id']}: bad context code {c}")
+            codes.append((c["code"], (c.get("scope", "sentence"), int(c.get("window", WINDOW))),
+                          _cue_pattern(tuple(c.get("any") or ())), bool(c.get("skip_negated"))))
+        if gates or codes:
+            out[r["id"]] = (tuple(gates), tuple(codes))
+    return out
+
+
+@cache
+def _concepts_by_id() -> dict[str, Concept]:
+    return {c.id: c for c in findings()}
+
+
+def _scope_text(span: Span, scope: tuple[str, int]) -> str:
+    scope, window = scope
+    doc = span.doc
+    if scope == "document":
+        return doc.text.lower()
+    if scope == "procedure":
+        return " | ".join(e.text.lower() for e in doc.ents if e.label_ == "PROCEDURE")
+    if scope == "exam":
+        sents = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
+        return " | ".join(s.text.lower() for s in sents if section_at(doc, s.start_char) in EXAM_SECTIONS)
+    sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+    if scope == "window":
+        return doc[max(sent.start, span.start - window):min(sent.end, span.end + window)].text.lower()
+    return sent.text.lower()
+
+
+def gated(span: Span, concept: Concept) -> str | None:
+    """Whether a context gate of the concept leaves this span uncoded (ambiguous abbreviation or word):
+    None (not gated), "drop" (no code) or "specialize" (no code unless nearby words name a more specific
+    concept: "scarring" next to "kidney" -> renal scarring)."""
+    rules = context_rules().get(concept.id)
+    if not rules:
+        return None
+    key = norm(span.text)
+    for forms, scope, forbid, require, specialize in rules[0]:
+        if forms and not any(key == f or key.endswith(" " + f) for f in forms):
+            continue
+        text = _scope_text(span, scope)
+        if (forbid is not None and forbid.search(text)) or (require is not None and not require.search(text)):
+            return "specialize" if specialize else "drop"
+    return None
+
+
+def context_code(span: Span, code: str | None) -> str | None:
+    """The concept's context code whose cue the span's scope names (first rule wins), else ``code``."""
+    if not code:
+        return code
+    c = _concepts_by_id().get(span._.concept) if span._.concept else None
+    if c is None:
+        c = concepts_by_code().get(code)
+    rules = context_rules().get(c.id) if c is not None else None
+    # only the concept's own default codes are replaced (a learned or refined specific code stays)
+    if not rules or code not in {c.icd10cm, *(c.laterality or {}).values(), *(c.acuity or {}).values()}:
+        return code
+    negated = None
+    for new, scope, cues, skip_negated in rules[1]:
+        if skip_negated:
+            negated = _locally_negated(span) if negated is None else negated
+            if negated:
+                continue
+        if cues is not None and cues.search(_scope_text(span, scope)):
+            return new
+    return code
+
+
+def harmonize_context_codes(findings) -> None:
+    """A report documents a detail once ("CKD stage 4" in the history, "known CKD" in the findings): a
+    mention still on its concept's default code takes the one context code that other mentions of the
+    same concept got (not when they got several different ones)."""
+    concepts = {e._.concept for e in findings if e._.concept and e._.icd10cm}
+    for cid in concepts:
+        rules = context_rules().get(cid)
+        c = _concepts_by_id().get(cid)
+        if not rules or not rules[1] or c is None:
+            continue
+        defaults = {c.icd10cm, *(c.laterality or {}).values(), *(c.acuity or {}).values()}
+        rule_codes = {r[0] for r in rules[1] if not r[3]}   # not for skip_negated rules (negation is per mention)
+        # mentions of the concept, and spans coded with one of its context codes ("CKD stage 4" remembered)
+        found = {e._.icd10cm for e in findings if e._.icd10cm in rule_codes and e._.concept in (cid, None)}
+        if len(found) == 1:
+            code = next(iter(found))
+            for e in findings:
+                if e._.concept == cid and e._.icd10cm in defaults:
+                    e._.icd10cm = code
+
+
+_NEG_BEFORE = re.compile(r"\b(?:no|not|without|negative for|free of|absence of|absent)\b[^.;:]*$", re.IGNORECASE)
+_NEG_AFTER = re.compile(r"^[^.;:]{0,20}?\b(?:is|are|was|were|has|have)?\s*(?:not|absent|resolved)\b", re.IGNORECASE)
+
+
+def _locally_negated(span: Span) -> bool:
+    """A negation cue in the span's clause ("no pneumothorax", "pneumothorax is not seen")."""
+    doc = span.doc
+    sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+    before = doc.text[sent.start_char:span.start_char]
+    after = doc.text[span.end_char:sent.end_char]
+    return bool(_NEG_BEFORE.search(before) or _NEG_AFTER.search(after))
 
 
 class Normalizer:
     def __init__(self, nlp: Language, name: str = "radcoder_normalizer", *, filter_context: bool = True,
-                 fallback_search: bool = True, min_search_score: float = 0.6):
+                 fallback_search: bool = True, min_search_score: float = 0.6, refine_codes: bool = True):
         self.name = name
         self.filter_context = filter_context
         self.fallback_search = fallback_search
         self.min_search_score = min_search_score
+        self.refine_codes = refine_codes
         self.memory: dict[str, str] = {}   # normalized span text -> ICD-10-CM code learned from training data
 
     def learn(self, pairs) -> None:
@@ -135,7 +364,7 @@ class Normalizer:
         path.mkdir(parents=True, exist_ok=True)
         (path / "memory.json").write_text(json.dumps(self.memory, indent=0, sort_keys=True), encoding="utf-8")
 
-    def from_disk(self, path, *, exclude=()) -> "Normalizer":
+    def from_disk(self, path, *, exclude=()) -> Normalizer:
         import json
         from pathlib import Path
         p = Path(path) / "memory.json"
@@ -155,31 +384,74 @@ class Normalizer:
             s = e.sent.start if doc.has_annotation("SENT_START") else 0
             return s in anchor_sents
 
-        kept = [e for e in ents if e.label_ not in CONTEXT_LABELS or e.label_ == "LATERALITY" or in_context(e)]
+        def trusted(e: Span) -> bool:
+            return e.label_ in NER_TRUSTED_LABELS and not e.ent_id_
+
+        kept = [e for e in ents if e.label_ not in CONTEXT_LABELS or e.label_ == "LATERALITY" or trusted(e)
+                or in_context(e)]
         anat = [e for e in kept if e.label_ in ("ANATOMY", "PROCEDURE")]
         final = []
         for e in kept:
-            if e.label_ == "LATERALITY":
+            if e.label_ == "LATERALITY" and not trusted(e):
                 near = any((0 <= a.start - e.end <= 2) or (0 <= e.start - a.end <= 3) for a in anat)
                 if not near:
                     continue
             final.append(e)
         doc.ents = final
 
-    def normalize(self, span: Span) -> None:
+    def normalize(self, span: Span, ents=None) -> None:
         """Set ``span._.concept`` and ``span._.icd10cm``: learned memory, then the lexicon (made more
-        specific with nearby anatomy words), then a search over ICD-10-CM titles."""
+        specific with nearby anatomy words), then a search over ICD-10-CM titles; the code is then made
+        as specific as the span's context documents (icd_specificity.refine). ``ents`` are the doc's
+        entities before the context filter (defaults to doc.ents)."""
+        self._normalize(span)
+        if self.refine_codes and span._.icd10cm:
+            try:
+                self._refine(span, ents)
+            except (ImportError, OSError):  # the ICD-10-CM tables are optional at run time
+                pass
+        span._.icd10cm = context_code(span, span._.icd10cm)
+
+    def _refine(self, span: Span, ents) -> None:
+        ctx = span_context(span, ents)
+        code = spec.refine(span._.icd10cm, ctx)
+        base = self._lexicon_code(span)
+        if base and code == span._.icd10cm and base != code and base[:3] == code[:3]:
+            # a remembered code of the lexicon code's category whose own words the context does not
+            # support: a code the context documents wins
+            alt = spec.refine(base, ctx)
+            if alt not in (base, code) and spec.more_documented(alt, code, ctx):
+                code = alt
+        span._.icd10cm = code
+
+    def _lexicon_code(self, span: Span) -> str | None:
+        c = lookup_concept(span.text)
+        return choose_code(c, span) if c is not None else None
+
+    def _normalize(self, span: Span) -> None:
         key = norm(span.text)
         if key in UNIT_TOKENS and not span.text.isupper():
             span._.concept = None
             span._.icd10cm = None
             return
         concept = lookup_concept(span.text)
-        if concept is not None and concept.id in GENERIC_CONCEPTS or concept is None:
+        gate = gated(span, concept) if concept is not None else None
+        if gate is not None:
+            specific = self._specialize(span) if gate == "specialize" else None
+            span._.concept = specific.id if specific is not None else None
+            span._.icd10cm = choose_code(specific, span) if specific is not None else None
+            return
+        specific = None
+        if concept is None or concept.id in GENERIC_CONCEPTS or _bare_head(key, concept):
             specific = self._specialize(span)
             if specific is not None:
                 concept = specific
+        # a generic one-word span made specific by its context ("nodule" next to "thyroid") beats the
+        # remembered code of the bare word, unless that code is of the same category (learned detail)
         remembered = self.memory.get(key)
+        if (remembered is not None and specific is not None and len(key.split()) == 1
+                and (specific.icd10cm or "")[:3] != remembered[:3]):
+            remembered = None
         if remembered is not None:
             code = remembered
             c = concepts_by_code().get(code)
@@ -200,10 +472,11 @@ class Normalizer:
                 hits = load_icd10cm().search(span.text, limit=1)
             except (ImportError, OSError, ValueError):  # the search index is optional at run time
                 hits = []
-            if hits and hits[0][1] >= self.min_search_score:
+            min_score = self.min_search_score if len(key.split()) > 1 else SINGLE_WORD_MIN_SEARCH_SCORE
+            if hits and hits[0][1] >= min_score:
                 span._.icd10cm = hits[0][0]
 
-    def _specialize(self, span: Span) -> Optional[Concept]:
+    def _specialize(self, span: Span) -> Concept | None:
         """"fracture" + a nearby "rib" -> the "rib fracture" concept; also the exam's anatomy words."""
         doc = span.doc
         sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
@@ -215,29 +488,69 @@ class Normalizer:
         for e in doc.ents:
             if e.label_ == "ANATOMY":
                 words.extend(norm(e.text).split()[-1:])
+        for e in doc.ents:  # the performed exam's modality ("screening" + mammogram)
+            if e.label_ == "MODALITY" and section_at(doc, e.start_char) in EXAM_SECTIONS:
+                words.extend(norm(e.text).split()[-1:])
         head = norm(span.text)
         base = lookup_concept(head)
         for w in words:
-            for cand in (f"{w} {head}", f"{head} of {w}", f"{w} {head.split()[-1]}"):
-                c = finding_index().get(cand) or lookup_concept(cand)
+            # "{head} {w}" ("screening mammogram") only as a whole term: its suffix is the other word
+            for cand, fallback in ((f"{w} {head}", True), (f"{head} of {w}", True),
+                                   (f"{w} {head.split()[-1]}", True), (f"{head} {w}", False)):
+                c = finding_index().get(cand)
+                if c is None and fallback:
+                    c = lookup_concept(cand)
+                    # a suffix match must still be about the span's head word ("fracture of rib" -> rib
+                    # fracture, not "resection of liposarcoma" -> liposarcoma)
+                    if c is not None and not _names_head(c, head):
+                        c = None
                 if c is not None and c is not base and (base is None or c.id != base.id):
                     return c
         return None
 
     def __call__(self, doc: Doc) -> Doc:
+        ents = list(doc.ents)
         if self.filter_context:
             self._filter(doc)
-        for e in doc.ents:
-            if e.label_ == "FINDING":
-                self.normalize(e)
+        findings = [e for e in doc.ents if e.label_ == "FINDING"]
+        for e in findings:
+            self.normalize(e, ents)
+        if self.refine_codes:
+            self._harmonize(findings)
+        harmonize_context_codes(findings)
         return doc
+
+    @staticmethod
+    def _harmonize(findings) -> None:
+        try:
+            Normalizer._harmonize_codes(findings)
+        except (ImportError, OSError):  # the ICD-10-CM tables are optional at run time
+            pass
+
+    @staticmethod
+    def _harmonize_codes(findings) -> None:
+        """A report names one lesion several times ("right breast mass at 7 o'clock" ... "the breast
+        mass"): an unspecified code takes the one more specific code of the same category found for
+        another span of the report (not when several different ones are found)."""
+        texts = [(e, spec.words(e.text)) for e in findings if e._.icd10cm]
+        for e, ws in texts:
+            a = e._.icd10cm
+            # the other mention names the same thing: one span's words end the other's ("mass" ... "breast mass")
+            better = {o._.icd10cm for o, ows in texts
+                      if spec.specializes(o._.icd10cm, a) and ws and ows
+                      and (ows[-len(ws):] == ws or ws[-len(ows):] == ows)}
+            # keep the most specific: drop those that others specialize further
+            better = {b for b in better if not any(spec.specializes(c, b) for c in better)}
+            if len(better) == 1:
+                e._.icd10cm = next(iter(better))
 
 
 @Language.factory("radcoder_normalizer", assigns=["span._.icd10cm", "span._.concept", "doc.ents"],
-                  default_config={"filter_context": True, "fallback_search": True, "min_search_score": 0.6})
+                  default_config={"filter_context": True, "fallback_search": True, "min_search_score": 0.6,
+                                  "refine_codes": True})
 def make_normalizer(nlp: Language, name: str, filter_context: bool, fallback_search: bool,
-                    min_search_score: float):
+                    min_search_score: float, refine_codes: bool):
     register_extensions()
     term_maps()  # fail early on a broken lexicon
     return Normalizer(nlp, name, filter_context=filter_context, fallback_search=fallback_search,
-                      min_search_score=min_search_score)
+                      min_search_score=min_search_score, refine_codes=refine_codes)
