@@ -238,6 +238,15 @@ def title_tokens(code: str) -> tuple[Counter, frozenset, frozenset]:
 
 
 @cache
+def _inclusion_tokens(code: str) -> frozenset:
+    try:
+        terms = _icd().inclusion_terms(code)
+    except (KeyError, ValueError, AttributeError):
+        return frozenset()
+    return frozenset(stem(w) for t in terms for w in words(t.lower()) if stem(w) not in IGNORE and w != "nos")
+
+
+@cache
 def _pool(category: str) -> tuple[str, ...]:
     try:
         return tuple(_icd().billable_descendants(category))
@@ -384,7 +393,9 @@ def refine(code: str | None, ctx: Context) -> str | None:
     seventh = _seventh(code)
     best, best_key = code, None
     sets = _category_info(code[:3])[0]
-    orig = frozenset(title_tokens(code)[0])
+    # the words the code already names, in its title or its inclusion terms (M54.9 "Back pain NOS"): a
+    # candidate must add another ("back pain" is not "low back pain")
+    orig = frozenset(title_tokens(code)[0]) | _inclusion_tokens(code)
     known = set(ctx.tokens)
     for cand in _pool(code[:3]):
         if cand == code or _seventh(cand) != seventh or not (sets[cand] - orig) & known:

@@ -442,6 +442,9 @@ class Normalizer:
             span._.icd10cm = choose_code(specific, span) if specific is not None else None
             return
         specific = None
+        # the span is itself a surface form of a generic lexicon concept (not "mesenteric mass" -> "mass")
+        base_generic = (concept if concept is not None and finding_index().get(key) is concept
+                        and (concept.id in GENERIC_CONCEPTS or _bare_head(key, concept)) else None)
         if concept is None or concept.id in GENERIC_CONCEPTS or _bare_head(key, concept):
             specific = self._specialize(span)
             if specific is not None:
@@ -452,6 +455,15 @@ class Normalizer:
         if (remembered is not None and specific is not None and len(key.split()) == 1
                 and (specific.icd10cm or "")[:3] != remembered[:3]):
             remembered = None
+        # a generic word ("masses", "edema", "degenerative changes") remembered with the organ of the
+        # training reports (breast mass, cerebral edema, lumbar spondylosis) is coded from this report's
+        # context instead: the lexicon's generic concept, made specific by nearby words when they name it
+        # ("degenerative changes" near "spine" is spondylosis, not the lumbar code remembered from training)
+        if remembered is not None and base_generic is not None:
+            if specific is not None and remembered != choose_code(specific, span):
+                remembered = None
+            elif specific is None and (base_generic.icd10cm or "")[:3] != remembered[:3]:
+                remembered = None
         if remembered is not None:
             code = remembered
             c = concepts_by_code().get(code)
@@ -487,7 +499,10 @@ class Normalizer:
                 words.append(t.lower_)
         for e in doc.ents:
             if e.label_ == "ANATOMY":
-                words.extend(norm(e.text).split()[-1:])
+                last = norm(e.text).split()[-1:]
+                words.extend(last)
+                # "breasts" -> "breast masses", "knees" -> "degenerative changes of the knee"
+                words.extend(w[:-1] for w in last if w.endswith("s") and not w.endswith("ss") and len(w) > 4)
         for e in doc.ents:  # the performed exam's modality ("screening" + mammogram)
             if e.label_ == "MODALITY" and section_at(doc, e.start_char) in EXAM_SECTIONS:
                 words.extend(norm(e.text).split()[-1:])
@@ -495,7 +510,7 @@ class Normalizer:
         base = lookup_concept(head)
         for w in words:
             # "{head} {w}" ("screening mammogram") only as a whole term: its suffix is the other word
-            for cand, fallback in ((f"{w} {head}", True), (f"{head} of {w}", True),
+            for cand, fallback in ((f"{w} {head}", True), (f"{head} of {w}", True), (f"{head} of the {w}", False),
                                    (f"{w} {head.split()[-1]}", True), (f"{head} {w}", False)):
                 c = finding_index().get(cand)
                 if c is None and fallback:
