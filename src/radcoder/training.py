@@ -79,9 +79,8 @@ def train_ner(corpus_dir: str | Path, out_dir: str | Path, config: str | Path = 
 def normalization_pairs() -> list[tuple[str, str]]:
     """(span text, ICD-10-CM code) of every FINDING in the authored training split. Real-text corpora
     are left out on purpose: the memory is saved with the model, and their text must not be."""
-    recs = training_records(include_real=False)["train"]
-    return [(s["text"], s["icd10cm"]) for r in recs for s in r.get("spans", [])
-            if s.get("label") == "FINDING" and s.get("icd10cm") and s.get("assertion") != "historical"]
+    from .ranking.train import memory_pairs
+    return memory_pairs(training_records(include_real=False)["train"])
 
 
 def package(out: str | Path, ner_path: str | Path | None = None, *, ruler: bool = True,

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from radcoder.ranking.ranker import CodeRanker
-from radcoder.ranking.features import blocked, candidate_codes, features
 from radcoder.coding import FindingMention, IcdDecision
+from radcoder.ranking.features import blocked, candidate_codes, features
+from radcoder.ranking.ranker import CodeRanker
 
 
 @parametrize_with_checks([CodeRanker()])

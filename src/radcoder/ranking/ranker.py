@@ -7,7 +7,7 @@ attributes end in ``_``) and saves to JSON + ``.npy`` (``allow_pickle=False``), 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
