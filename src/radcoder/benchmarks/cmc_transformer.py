@@ -113,9 +113,9 @@ class TransformerCmcCoder:
     threshold: float = 0.4
     max_length: int | None = None
     batch_size: int = 16
-    epochs: int = 4
-    lr: float = 1e-4
-    head_lr: float = 3e-3
+    epochs: int = 10
+    lr: float = 2e-4
+    head_lr: float = 1e-2
     weight_decay: float = 0.01
     dropout: float = 0.1
     num_threads: int = 2
