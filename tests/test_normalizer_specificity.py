@@ -2,6 +2,7 @@
 
 import pytest
 
+from normalizer_helpers import normalize_with_spans as _doc
 from radcoder import icd_specificity as spec
 
 pytest.importorskip("simple_icd_10_cm")
@@ -102,16 +103,6 @@ def test_specializes():
 
 # --- in the normalizer ----------------------------------------------------------------------------
 
-def _doc(nlp, text, spans):
-    doc = nlp.make_doc(text)
-    for name in ("radcoder_sentences", "radcoder_sectionizer"):
-        doc = nlp.get_pipe(name)(doc)
-    ents = []
-    for sub, label in spans:
-        i = text.index(sub)
-        ents.append(doc.char_span(i, i + len(sub), label=label))
-    doc.ents = ents
-    return nlp.get_pipe("radcoder_normalizer")(doc)
 
 
 def _codes(doc):
