@@ -103,3 +103,17 @@ def test_cli_score_and_compare(tmp_path, rules_model_dir):
     assert r.exit_code == 0, r.output
     c = json.loads((tmp_path / "c" / "metrics.json").read_text())
     assert c[str(g)]["ner_exact_f1"]["delta"] == 0.0
+
+
+def test_benchmark_cmc_cv_prints_scores_with_intervals(monkeypatch, tmp_path):
+    from radcoder.benchmarks import cmc2007
+
+    def fake_cv(data, out, folds=5, model=None):
+        return {"results": {"radcoder": {"micro_f1": 0.85, "macro_f1": 0.45,
+                                         "micro_f1_ci95": [0.85, 0.83, 0.87], "macro_f1_ci95": [0.45, 0.43, 0.55]},
+                            "rules_only": {"micro_f1": 0.67, "macro_f1": 0.22}}}
+    monkeypatch.setattr(cmc2007, "cross_validate", fake_cv)
+    r = runner.invoke(app, ["benchmark", "cmc2007-cv", "--data", str(tmp_path / "x.xml"), "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert "radcoder: micro-F1 0.8500 [0.8300, 0.8700] macro-F1 0.4500 [0.4300, 0.5500]" in r.output
+    assert "rules_only: micro-F1 0.6700 macro-F1 0.2200" in r.output

@@ -164,8 +164,12 @@ def benchmark_cmc_cv_cmd(data: Path = typer.Option(..., "--data", help="CMC 2007
     """k-fold cross-validation of the CMC coder and its baselines on the developer split."""
     from .benchmarks.cmc2007 import cross_validate
     r = cross_validate(data, out, folds=folds, model=model)
+    def ci(v, key):
+        c = v.get(f"{key}_ci95")
+        return f" [{c[1]:.4f}, {c[2]:.4f}]" if c else ""
     for name, v in r["results"].items():
-        typer.echo(f"{name}: micro-F1 {v['micro_f1']:.4f} macro-F1 {v['macro_f1']:.4f}")
+        typer.echo(f"{name}: micro-F1 {v['micro_f1']:.4f}{ci(v, 'micro_f1')} "
+                   f"macro-F1 {v['macro_f1']:.4f}{ci(v, 'macro_f1')}")
 
 
 @app.command("score")
