@@ -151,3 +151,48 @@ def test_history_code_of_a_specific_code_follows_its_category(table):
           mention(text, "breast cancer", "C50.412", assertion="family", section="indication")]
     codes = codes_of(ms, text, table)
     assert "Z85.038" in codes and "Z80.3" in codes
+
+
+def cmention(text, phrase, code, concept, assertion="present", section="impression"):
+    from dataclasses import replace
+    return replace(mention(text, phrase, code, assertion, section), concept=concept)
+
+
+def test_explained_finding_rule_loads_concepts_from_data_file():
+    rules = selection_rules()
+    assert "peribronchial_thickening" in rules.explained_findings
+    assert "lung_mass" not in rules.explained_findings and "pyelectasis" not in rules.explained_findings
+
+
+def test_nonspecific_descriptor_of_the_indications_system_not_coded_beside_it(table):
+    # Section IV.K / III.B: "bronchial wall thickening" is the imaging picture of the cough that was asked about
+    text = "CLINICAL HISTORY: Cough.\nIMPRESSION: Mild bronchial wall thickening."
+    ms = [cmention(text, "Cough", "R05.9", "cough", section="indication"),
+          cmention(text, "bronchial wall thickening", "R91.8", "peribronchial_thickening")]
+    assert codes_of(ms, text, table) == ["R05.9"]
+    # urothelial thickening beside a known UTI
+    text = "CLINICAL HISTORY: Urinary tract infection.\nIMPRESSION: Urothelial thickening of the left kidney."
+    ms = [cmention(text, "Urinary tract infection", "N39.0", "uti", section="indication"),
+          cmention(text, "Urothelial thickening", "N28.89", "renal_disorder_other")]
+    assert codes_of(ms, text, table) == ["N39.0"]
+
+
+def test_specific_finding_or_other_system_or_no_reason_keeps_the_abnormal_finding(table):
+    text = "CLINICAL HISTORY: Cough.\nIMPRESSION: Right upper lobe mass."
+    ms = [cmention(text, "Cough", "R05.9", "cough", section="indication"),
+          cmention(text, "mass", "R91.8", "lung_mass")]
+    assert "R91.8" in codes_of(ms, text, table)
+    text = "CLINICAL HISTORY: Urinary tract infection.\nIMPRESSION: Bronchial wall thickening."
+    ms = [cmention(text, "Urinary tract infection", "N39.0", "uti", section="indication"),
+          cmention(text, "Bronchial wall thickening", "R91.8", "peribronchial_thickening")]
+    assert codes_of(ms, text, table) == ["N39.0", "R91.8"]
+    text = "IMPRESSION: Bronchial wall thickening."
+    ms = [cmention(text, "Bronchial wall thickening", "R91.8", "peribronchial_thickening")]
+    assert codes_of(ms, text, table) == ["R91.8"]
+
+
+def test_fever_integral_to_known_urinary_tract_infection(table):
+    text = "CLINICAL HISTORY: Fever, urinary tract infection.\nIMPRESSION: Normal kidneys."
+    ms = [cmention(text, "Fever", "R50.9", "fever", section="indication"),
+          cmention(text, "urinary tract infection", "N39.0", "uti", section="indication")]
+    assert codes_of(ms, text, table) == ["N39.0"]

@@ -120,6 +120,7 @@ class SelectionRules:
     uncoded_prefixes: tuple
     generic: tuple          # ((code, ((lo, hi), ...)), ...)
     surveillance: tuple     # ((code, history_prefix, compiled cue), ...)
+    explained_findings: frozenset = frozenset()  # lexicon concept ids of nonspecific imaging descriptors
 
     def is_uncoded(self, code: str) -> bool:
         return code in self.uncoded_exact or any(code.startswith(p) for p in self.uncoded_prefixes)
@@ -138,7 +139,7 @@ def selection_rules() -> SelectionRules:
     global _RULES
     if _RULES is None:
         from .datafiles import iter_jsonl, resource_path
-        exact, prefixes, generic, surv = set(UNCODED_ENCOUNTER), [], [], []
+        exact, prefixes, generic, surv, explained = set(UNCODED_ENCOUNTER), [], [], [], []
         for _, r in iter_jsonl(resource_path("rules", "icd_selection.jsonl")):
             kind = r.get("rule")
             if kind == "uncoded":
@@ -150,7 +151,9 @@ def selection_rules() -> SelectionRules:
                     generic.append((c, rngs))
             elif kind == "surveillance":
                 surv.append((r["code"], r["history_prefix"], re.compile(r["cue"], re.I)))
-        _RULES = SelectionRules(frozenset(exact), tuple(prefixes), tuple(generic), tuple(surv))
+            elif kind == "explained_finding":
+                explained.extend(r["concepts"])
+        _RULES = SelectionRules(frozenset(exact), tuple(prefixes), tuple(generic), tuple(surv), frozenset(explained))
     return _RULES
 
 
@@ -284,6 +287,7 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
     a confirmed diagnosis, a code that an Excludes1 note forbids next to a higher-ranked one."""
     by_code: dict[str, IcdDecision] = {}
     order: list[tuple] = []
+    concepts_of: dict[str, set] = {}
 
     def add(code: str, reason: str, m: FindingMention, rank_key: tuple):
         if not code or (icd is not None and not icd.is_billable(code)):
@@ -296,6 +300,7 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
             if rank_key[0] == order[i][0][0] and rank_key < order[i][0]:
                 order[i] = (rank_key, code)
         by_code[code].evidence.append((m.start, m.end, m.text))
+        concepts_of.setdefault(code, set()).add(m.concept)
 
     # the exam title and technique name what was looked for, not what was found: like the indication
     reason_sections = REASON_SECTIONS
@@ -380,6 +385,7 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
                 and (icd is None or icd.is_billable(zcode))):
             by_code.setdefault(zcode, IcdDecision(zcode, "surveillance after treated malignancy"))
             order.append(((0, 1, 0), zcode))
+    order = _drop_explained_findings(order, by_code, concepts_of)
     order = _relevance_order(order, by_code, mentions, reason_sections)
     codes = [c for _, c in sorted(order)]
     codes = prune_codes(codes, icd)
@@ -390,6 +396,38 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
                 kept.append(c)
         codes = kept
     return [by_code[c] for c in codes]
+
+
+DROP_EXPLAINED_FINDINGS = True
+_REASON_REASONS = ("sign/symptom/reason for exam", "known diagnosis (indication)")
+
+
+def _drop_explained_findings(order: list, by_code: dict, concepts_of: dict) -> list:
+    """Section IV.K / III.B and §5 rule 3: an abnormal finding named only by a nonspecific imaging descriptor
+    (the data file's ``explained_finding`` concepts: "bronchial wall thickening", "opacity" R91.8, "urothelial
+    thickening" N28.89) of the same body system as the coded reason for the exam (the indication's sign/symptom
+    or known diagnosis) is the imaging picture of that reason, not a separate condition: it is not coded
+    beside it. Findings of another system, findings with a specific concept (lung mass, consolidation,
+    pyelectasis) and findings in a report whose reason is not coded stay."""
+    if not DROP_EXPLAINED_FINDINGS:
+        return order
+    rules = selection_rules()
+    systems = set()
+    for c, d in by_code.items():
+        k = _concept(c)
+        if d.reason in _REASON_REASONS and k is not None and k.body_system and k.body_system != "general":
+            systems.add(k.body_system)
+    if not systems:
+        return order
+    out = []
+    for key, code in order:
+        k = _concept(code)
+        cs = concepts_of.get(code) or {None}
+        if (by_code[code].reason == "abnormal finding" and k is not None and k.body_system in systems
+                and all(x in rules.explained_findings for x in cs)):
+            continue
+        out.append((key, code))
+    return out
 
 
 TERSE_TECHNIQUE_IS_FINDINGS = True
