@@ -5,14 +5,13 @@ import pytest
 
 from radcoder.components.frames import frame_rules
 from radcoder.extensions import FRAMES
-from radcoder.pipeline import build_pipeline
 
 FIELDS = ("modality", "region", "laterality", "contrast", "views")
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline()
+def nlp(rules_nlp):
+    return rules_nlp
 
 
 def frames(nlp, text):

@@ -3,12 +3,11 @@
 import pytest
 
 import radcoder
-from radcoder.pipeline import build_pipeline
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline()
+def nlp(rules_nlp):
+    return rules_nlp
 
 
 def run(nlp, text, setting="global"):

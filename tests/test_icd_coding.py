@@ -5,12 +5,11 @@ import pytest
 
 import radcoder
 from radcoder.coding import FindingMention, code_icd10
-from radcoder.pipeline import build_pipeline
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline()
+def nlp(rules_nlp):
+    return rules_nlp
 
 
 def icd(nlp, text, setting="global"):
