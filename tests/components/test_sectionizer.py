@@ -91,3 +91,19 @@ def test_sectionizer_capitalized_title_is_exam(rules_nlp):
     text = "RT GREAT TOE 3V\nHx: stubbed toe"
     assert _labels_at(rules_nlp, text, ["GREAT"]) == ["exam"]
     assert _labels_at(rules_nlp, "MODIFIED BARIUM SWALLOW\nHISTORY: stroke", ["BARIUM"]) == ["exam"]
+
+
+def test_sectionizer_inline_headers_after_sentence_end(rules_nlp):
+    text = ("CT ABD/PELVIS W/ IV CONTRAST. INDICATION: LLQ pain, fever. TECHNIQUE: Axial images. "
+            "FINDINGS: Inflamed sigmoid diverticula. IMPRESSION: 1. Acute diverticulitis. 2. Hepatic steatosis.")
+    doc = rules_nlp(text)
+    got = [(s.label_, s.text.split(":")[0]) for s in doc.spans["sections"]]
+    assert [g[0] for g in got] == ["exam", "indication", "technique", "findings", "impression"]
+    tok = next(t for t in doc if t.text == "steatosis")
+    assert section_at(doc, tok.idx) == "impression"
+
+
+def test_sectionizer_inline_header_needs_capitals_and_sentence_end(rules_nlp):
+    # a lowercase header word after a period, or a header word mid-sentence, is not a header
+    doc = rules_nlp("FINDINGS: The study shows no mass. findings: none. The prior impression: stable.")
+    assert [s.label_ for s in doc.spans["sections"]] == ["findings"]

@@ -1,8 +1,9 @@
 """Sectionizer: finds report section headers (rules in resources/rules/section_headers.jsonl) and
 writes one span per section to ``doc.spans["sections"]`` (label = section name).
 
-A header is a rule literal at the start of a line (case-insensitive) followed by a colon, or an
-ALL-CAPS rule literal alone on its line. Text before the first header is ``exam`` when its first
+A header is a rule literal at the start of a line (case-insensitive) followed by a colon, an
+ALL-CAPS rule literal alone on its line, or, in reports written as one paragraph, a capitalized rule
+literal with a colon right after a sentence end ("... 2 views. INDICATION: cough. FINDINGS: ..."). Text before the first header is ``exam`` when its first
 line names a study (a modality word, or a short title in capitals), else ``other``.
 
 Two layout rules of the guideline (§7.7, §7.8):
@@ -64,6 +65,8 @@ class Sectionizer:
         # "HEADER:" anywhere at line start, or "HEADER" alone on a line in capitals
         self._re = re.compile(
             rf"(?im)^[ \t]*(?:\d+\.[ \t]*)?(?P<h>{alt})[ \t]*(?::|-(?=[ \t])|(?=[ \t]*$))", )
+        # inline layout: "... 3 views. INDICATION: ... FINDINGS: ..." (after a sentence end, with a colon)
+        self._inline_re = re.compile(rf"(?i)(?<=[.;!?])[ \t]+(?P<h>{alt})[ \t]*:(?=[ \t]|$)")
 
     def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
                    rules: Iterable[dict] | None = None) -> None:
@@ -86,7 +89,15 @@ class Sectionizer:
                     continue
             key = re.sub(r"\s+", " ", h.lower())
             out.append((self._map[key], m.start("h"), m.end()))
-        return out
+        seen = {s for _, s, _ in out}
+        for m in self._inline_re.finditer(text):
+            h = m.group("h")
+            # inline headers are written in capitals or title case ("FINDINGS:", "Findings:", "Reason For Exam:")
+            if m.start("h") in seen or not (h.isupper() or h.split()[0].istitle()):
+                continue
+            key = re.sub(r"\s+", " ", h.lower())
+            out.append((self._map[key], m.start("h"), m.end()))
+        return sorted(out, key=lambda x: x[1])
 
     @staticmethod
     def _is_title(line: str) -> bool:
