@@ -53,7 +53,7 @@ def test_cmc_coder_default_uses_fixed_threshold():
     views, labels = _views()
     coder = CmcCoder().fit(views, labels)
     assert not coder.per_code_thresholds
-    assert np.allclose(coder.thresholds_, 0.4)
+    assert np.allclose(coder.thresholds_, 0.3)
     assert [[c for c, _ in p] for p in coder.predict(views[:4])] == labels[:4]
 
 

@@ -8,7 +8,9 @@ guideline rules would assign. A one-vs-rest logistic regression scores every cod
 code over the threshold, and at least its best one. Optionally (``per_code_thresholds``) each code gets its
 own threshold, tuned on out-of-fold probabilities inside the training data (an inner k-fold), so
 cross-validation stays nested; on the developer split this did not beat the fixed 0.4 beyond seed noise,
-so it is off by default.
+so it is off by default. The fixed threshold (0.3) and C (10) were chosen by 5-fold cross-validation on the
+developer split repeated with three shuffles (thresholds 0.25-0.45, C 3-30: a plateau within 0.005 micro-F1;
+0.3 was best on all three shuffles, for the TF-IDF baseline too).
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ class CmcCoder:
     two rounds) one threshold per code with at least ``min_pos`` training reports, each maximizing the
     out-of-fold micro-F1. Otherwise every code uses ``threshold``."""
     C: float = 10.0
-    threshold: float = 0.4
+    threshold: float = 0.3
     use_concepts: bool = True
     per_code_thresholds: bool = False
     inner_folds: int = 5
@@ -279,10 +281,10 @@ def cross_validate(data_xml, out_dir=None, *, folds: int = 5, seed: int = 13, mo
     base_views = [{"tokens": " ".join(w for w in v["tokens"].split() if not w.startswith(("neg_",))), "concepts": ""}
                   for v in views]
     configs = grid or [
-        {"name": "radcoder", "C": 10.0, "threshold": 0.4, "per_code_thresholds": False},
-        {"name": "radcoder_percode_thresholds", "C": 10.0, "threshold": 0.4, "per_code_thresholds": True},
+        {"name": "radcoder", "C": 10.0, "threshold": 0.3, "per_code_thresholds": False},
+        {"name": "radcoder_percode_thresholds", "C": 10.0, "threshold": 0.3, "per_code_thresholds": True},
         {"name": "radcoder_rules_only", "rules_only": True},
-        {"name": "baseline_tfidf_lr_negfilter", "C": 10.0, "threshold": 0.4, "baseline": True,
+        {"name": "baseline_tfidf_lr_negfilter", "C": 10.0, "threshold": 0.3, "baseline": True,
          "per_code_thresholds": False},
     ]
     kf = KFold(n_splits=folds, shuffle=True, random_state=seed)

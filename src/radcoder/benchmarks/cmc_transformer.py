@@ -110,7 +110,7 @@ class TransformerCmcCoder:
     90th percentile 74, 99th 123)."""
     mode: str = "frozen"
     C: float | None = None
-    threshold: float = 0.4
+    threshold: float = 0.3
     max_length: int | None = None
     batch_size: int = 16
     epochs: int = 10
