@@ -163,3 +163,42 @@ def test_study_named_in_title_beats_an_unfitting_frame_region(coder):
     assert code(coder, "LEFT LOWER EXTREMITY VEINS DUPLEX\nFindings: No DVT.",
                 [F("DUPLEX", "lower_extremity_veins", "left")]) == [("93971", ("LT",), 1)]
     assert code(coder, "CAROTID DUPLEX\nFindings: <50% stenosis.", [F("DUPLEX", "carotid")]) == [("93880", (), 1)]
+
+
+def test_bare_radioiodine_isotope_is_sodium_iodide(coder):
+    text = "NM THYROID UPTAKE AND SCAN\nHx: suppressed TSH.\nI-123 300 uCi PO. Uptake at 4 and 24 hr.\nDiffuse uptake."
+    assert code(coder, text, [F("NM", "thyroid")]) == [("78014", (), 1), ("A9516", (), 3)]
+
+
+def test_one_line_report_title_ends_at_the_next_label(coder):
+    text = ("CT-GUIDED PERCUTANEOUS DRAINAGE OF HEPATIC ABSCESS. INDICATION: Liver abscess. PROCEDURE: Limited "
+            "noncontrast CT of the upper abdomen for planning. Catheter placed. Images stored.")
+    assert code(coder, text, [F("IR", "liver", guidance="CT")]) == [("49405", (), 1)]
+
+
+def test_ob_us_with_added_transvaginal_exam(coder):
+    text = "EXAM: OB ULTRASOUND >14 WEEKS, SINGLE GESTATION, WITH TRANSVAGINAL CERVICAL LENGTH\nIndication: Short cervix."
+    assert code(coder, text, [F("US", "obstetric"), F("US", "obstetric")]) == [("76805", (), 1), ("76817", (), 1)]
+
+
+def test_us_vascular_access_guidance_needs_a_recorded_image(coder):
+    frames = [F("IR", "chest", "right", guidance="US")]
+    frames[0]["procedure"] = "port"
+    text = "PORT PLACEMENT\nIndication: Cancer.\nTechnique: Right IJ accessed with ultrasound guidance."
+    assert "76937" not in [c for c, _m, _u in code(coder, text, frames)]
+    text += " A permanent image was recorded."
+    assert "76937" in [c for c, _m, _u in code(coder, text, frames)]
+
+
+def test_fluoro_guided_arthrogram_injection_bills_guidance(coder):
+    text = "FLUOROSCOPICALLY GUIDED LEFT SHOULDER ARTHROGRAM INJECTION FOR MR ARTHROGRAPHY\nINDICATION: Labral tear."
+    assert code(coder, text, [F("FLUORO", "shoulder", "left", contrast="with")]) == \
+        [("23350", ("LT",), 1), ("77002", (), 1)]
+
+
+def test_percutaneous_pelvic_abscess_drainage_is_not_the_transrectal_code(coder):
+    text = ("CT-GUIDED PERCUTANEOUS DRAINAGE, PELVIC ABSCESS\nINDICATION: Diverticulitis with abscess.\nPROCEDURE: "
+            "Transgluteal approach under CT guidance; 10 Fr catheter placed.")
+    assert code(coder, text, [F("IR", "pelvis", guidance="CT")]) == [("49406", (), 1)]
+    tv = text.replace("Transgluteal", "Transvaginal")
+    assert code(coder, tv, [F("IR", "pelvis", guidance="CT")]) == [("49407", (), 1)]

@@ -149,3 +149,90 @@ def test_technique_side_overrides_wrong_title_side(nlp):
     fr = frames(nlp, "XR ANKLE LEFT MINIMUM 3 VIEWS\n\nINDICATION: Injury.\n\nTECHNIQUE: AP, mortise and lateral views of "
                      "the right ankle.\n\nFINDINGS: Fracture.")
     assert (fr[0]["laterality"], fr[0]["views"]) == ("right", 3)
+
+
+def flag_codes(nlp, text):
+    from radcoder.extensions import CODING
+    return {f.code for f in nlp(text)._.get(CODING).flags}
+
+
+def test_title_shorthand_regions_and_contrast(nlp):
+    fr = frames(nlp, "PORTABLE CXR 1 VIEW\nHx: SOB.\nAP view.\nCardiomegaly.")
+    assert fr == [{"modality": "XR", "region": "chest", "laterality": None, "contrast": "na", "views": 1}]
+    fr = frames(nlp, "EXAM: CTA THORACIC AORTA WITHOUT AND WITH CONTRAST\nREASON FOR EXAM: Chest pain.\n"
+                     "TECHNIQUE: Noncontrast images followed by CT angiography.\nFINDINGS: No dissection.")
+    assert [(f["modality"], f["region"]) for f in fr] == [("CTA", "chest")]
+    assert frames(nlp, "MRI C-SPINE W/O\nHx: neck pain.\nSag T1/T2.\nSpondylosis.")[0]["contrast"] == "without"
+    doc = nlp("CT ABD/PELVIS W/ IV AND ORAL CONTRAST. INDICATION: Pain. TECHNIQUE: Axial images after 100 mL "
+              "Omnipaque 300 IV and oral contrast. FINDINGS: Diverticulitis.")
+    assert doc._.get(FRAMES)[0]["title_contrast"] == "with"
+
+
+def test_ob_us_with_added_transvaginal_exam_is_two_frames(nlp):
+    fr = frames(nlp, "EXAM: OB ULTRASOUND >14 WEEKS, SINGLE GESTATION, WITH TRANSVAGINAL CERVICAL LENGTH\n"
+                     "INDICATION: Prior preterm delivery.\nFINDINGS: Live IUP.")
+    assert [(f["modality"], f["region"]) for f in fr] == [("US", "obstetric"), ("US", "obstetric")]
+    one = frames(nlp, "EXAM: PELVIC ULTRASOUND, TRANSVAGINAL\nINDICATION: Pain.\nFINDINGS: Normal.")
+    assert len(one) == 1
+
+
+def test_mammogram_views_count_every_named_view_and_tomo(nlp):
+    fr = frames(nlp, "EXAM: DIAGNOSTIC MAMMOGRAM WITH TOMOSYNTHESIS, RIGHT\nINDICATION: Recall.\nTECHNIQUE: Right CC "
+                     "and ML views with tomosynthesis, and spot compression CC and MLO views.\nFINDINGS: Mass.")
+    assert [(f["modality"], f["views"]) for f in fr] == [("MAMMO", 4), ("DBT", 4)]
+    fr = frames(nlp, "DX MAMMO BILAT W/ TOMO\nHx: breast pain.\nBilat CC/MLO with tomosynthesis.\nNegative.")
+    assert [(f["modality"], f["laterality"]) for f in fr] == [("MAMMO", "bilateral"), ("DBT", "bilateral")]
+
+
+def test_views_obtained_override_title_count_and_flag(nlp):
+    text = ("EXAM: XR WRIST RIGHT 2 VIEWS\nINDICATION: Wrist pain.\nTECHNIQUE: PA, lateral and oblique views of the "
+            "right wrist.\nFINDINGS: Distal radius fracture.\nIMPRESSION: Distal radius fracture.")
+    assert frames(nlp, text)[0]["views"] == 3
+    assert "header_body_discrepancy" in flag_codes(nlp, text)
+    text = ("CHEST 2 VIEWS\nHx: fever and cough.\nSingle AP view only; lateral not obtained (pt uncooperative).\n"
+            "Consolidation in the right upper lobe.\nIMP: RUL pneumonia.")
+    assert frames(nlp, text)[0]["views"] == 1
+    same = ("Chest radiograph, two views.\n\nClinical history: Cough.\n\nFrontal and lateral views of the chest "
+            "demonstrate no consolidation.\n\nImpression: No pneumonia.")
+    assert frames(nlp, same)[0]["views"] == 2
+    assert "header_body_discrepancy" not in flag_codes(nlp, same)
+
+
+def test_us_titled_complete_but_limited(nlp):
+    text = ("EXAM: US RENAL COMPLETE\nINDICATION: Acute kidney injury.\nTECHNIQUE: Grayscale imaging of the kidneys. "
+            "Limited examination: the right kidney could not be visualized due to habitus.\nFINDINGS:\nRIGHT KIDNEY: "
+            "Not visualized.\nLEFT KIDNEY: Hydronephrosis.\nBLADDER: Decompressed.\nIMPRESSION: Left hydronephrosis.")
+    fr = nlp(text)._.get(FRAMES)
+    assert fr[0]["extent"] == "limited"
+    assert "ultrasound_completeness_unsupported" in flag_codes(nlp, text)
+
+
+def test_guidance_documentation_flag_only_for_separately_billed_guidance(nlp):
+    bundled = ("US GUIDED PARACENTESIS\nHx: Cirrhosis with ascites.\nUnder US guidance, 5 Fr catheter into "
+               "peritoneal cavity. 6 L removed.\nIMP: Successful paracentesis.")
+    assert "incomplete_guidance_documentation" not in flag_codes(nlp, bundled)
+    port = ("PORT PLACEMENT\nIndication: Colon cancer, starting chemotherapy.\nTechnique: Right IJ accessed with "
+            "ultrasound guidance. Catheter placed under fluoroscopy.\nImpression: Right IJ port placement.")
+    assert "incomplete_guidance_documentation" in flag_codes(nlp, port)
+
+
+def test_stated_absent_indication_is_missing_indication(nlp):
+    text = "XR CERVICAL SPINE 3 VIEWS\nHistory: none provided\nFindings: AP, lateral and odontoid views. No fracture.\nIMP: Normal."
+    fl = flag_codes(nlp, text)
+    assert "missing_indication" in fl and "medical_necessity_unsupported" not in fl
+
+
+def test_missing_laterality_not_for_nuclear_lung_scan_but_for_diagnostic_mammogram(nlp):
+    vq = "NM LUNG VENTILATION AND PERFUSION\nIndication: Dyspnea.\nFindings: Matched defects.\nImpression: Low probability."
+    assert "missing_laterality" not in flag_codes(nlp, vq)
+    dx = ("Diagnostic mammogram\nClinical: palpable lump at 2 o'clock.\nFindings: Scattered fibroglandular density.\n"
+          "Impression: No mammographic correlate. BI-RADS 1.")
+    assert "missing_laterality" in flag_codes(nlp, dx)
+
+
+def test_ordered_contrast_in_title_is_no_discrepancy(nlp):
+    text = ("EXAM: MRI BRAIN WITHOUT AND WITH CONTRAST (ORDERED) - LIMITED\nINDICATION: Memory loss.\nTECHNIQUE: "
+            "Sagittal T1 and axial FLAIR; the examination was terminated before any contrast was given. No gadolinium "
+            "administered.\nIMPRESSION: Volume loss.")
+    assert frames(nlp, text)[0]["contrast"] == "without"
+    assert "header_body_discrepancy" not in flag_codes(nlp, text)

@@ -196,3 +196,128 @@ def test_fever_integral_to_known_urinary_tract_infection(table):
     ms = [cmention(text, "Fever", "R50.9", "fever", section="indication"),
           cmention(text, "urinary tract infection", "N39.0", "uti", section="indication")]
     assert codes_of(ms, text, table) == ["N39.0"]
+
+
+# ------------------------------------------------------------------ combination codes, Excludes1, integral codes
+def test_combination_codes_replace_their_parts(table):
+    text = "IMPRESSION: Alcoholic cirrhosis. Large volume ascites."
+    ms = [mention(text, "Alcoholic cirrhosis", "K70.30"), mention(text, "ascites", "R18.8")]
+    assert codes_of(ms, text, table) == ["K70.31"]
+    text = "IMPRESSION: Obstructing distal CBD stone with biliary dilatation. Cholelithiasis."
+    ms = [mention(text, "CBD stone", "K80.51"), mention(text, "biliary dilatation", "K83.8"),
+          mention(text, "Cholelithiasis", "K80.20")]
+    assert codes_of(ms, text, table) == ["K80.71"]
+    text = "IMPRESSION: 4 mm left UVJ calculus with mild hydronephrosis."
+    ms = [mention(text, "UVJ calculus", "N20.1"), mention(text, "hydronephrosis", "N13.30")]
+    assert codes_of(ms, text, table) == ["N13.2"]
+
+
+def test_excludes1_keeps_the_code_the_note_points_to(table):
+    # N20 Excludes1 "that with hydronephrosis (N13.2)": N13.2 kept, at the better rank
+    text = "IMPRESSION: UVJ calculus with hydronephrosis."
+    ms = [mention(text, "UVJ calculus", "N20.1"), mention(text, "hydronephrosis", "N13.2")]
+    assert codes_of(ms, text, table) == ["N13.2"]
+    # M81 Excludes1 "osteoporosis with current pathological fracture (M80.-)"
+    text = "IMPRESSION: Osteoporosis. Osteoporotic L1 compression fracture."
+    ms = [mention(text, "Osteoporosis", "M81.0"), mention(text, "compression fracture", "M80.08XA")]
+    assert codes_of(ms, text, table) == ["M80.08XA"]
+
+
+def test_two_injuries_joined_by_an_excludes1_note_are_both_coded(table):
+    text = "IMPRESSION: 1. Displaced pilon fracture. 2. Nondisplaced lateral malleolar fracture."
+    ms = [mention(text, "pilon fracture", "S82.872A"), mention(text, "lateral malleolar fracture", "S82.65XA")]
+    assert codes_of(ms, text, table) == ["S82.872A", "S82.65XA"]
+
+
+def test_two_conditions_of_one_category_are_not_pruned_as_unspecified(table):
+    assert prune_codes(["N13.30", "N13.4"], table) == ["N13.30", "N13.4"]
+    assert prune_codes(["C50.919", "C50.412"], table) == ["C50.412"]
+
+
+def test_manifestations_integral_to_heart_failure_not_coded(table):
+    text = "INDICATION: SOB, CHF.\nIMPRESSION: Cardiomegaly with interstitial edema and small effusions, CHF."
+    ms = [mention(text, "SOB", "R06.02", section="indication"), mention(text, "CHF", "I50.9", section="indication"),
+          mention(text, "Cardiomegaly", "I51.7"), mention(text, "interstitial edema", "J81.1"),
+          mention(text, "effusions", "J90"), mention(text, "CHF", "I50.9", nth=1)]
+    assert codes_of(ms, text, table) == ["I50.9", "I51.7"]
+
+
+def test_lymph_nodes_beside_a_solid_primary_stay_coded(table):
+    assert prune_codes(["C50.412", "R59.0"], table) == ["C50.412", "R59.0"]
+    assert prune_codes(["C77.4", "R59.0"], table) == ["C77.4"]
+
+
+# ------------------------------------------------------------------ symptoms kept or dropped beside a diagnosis
+def test_symptom_not_explained_by_a_chronic_finding_is_first_listed(table):
+    text = "INDICATION: Syncope.\nIMPRESSION: Mild bilateral carotid plaque without stenosis."
+    ms = [mention(text, "Syncope", "R55", section="indication"), mention(text, "carotid plaque", "I65.23")]
+    assert codes_of(ms, text, table) == ["R55", "I65.23"]
+
+
+def test_symptom_explained_by_the_diagnosis_is_dropped(table):
+    text = "INDICATION: Abdominal pain and weight loss, eval chronic mesenteric ischemia.\n" \
+           "IMPRESSION: Severe SMA stenosis, compatible with chronic mesenteric ischemia, explaining the pain."
+    ms = [mention(text, "Abdominal pain", "R10.9", section="indication"),
+          mention(text, "weight loss", "R63.4", section="indication"),
+          mention(text, "chronic mesenteric ischemia", "K55.1", "hypothetical", "indication"),
+          mention(text, "chronic mesenteric ischemia", "K55.1", nth=1), mention(text, "pain", "R10.9", nth=1)]
+    assert codes_of(ms, text, table) == ["K55.1"]
+
+
+def test_knee_signs_integral_to_knee_injury(table):
+    text = "INDICATION: locking and instability.\nIMPRESSION: ACL tear. Bucket-handle medial meniscal tear."
+    ms = [mention(text, "locking", "M23.8X2", section="indication"),
+          mention(text, "instability", "M25.362", section="indication"),
+          mention(text, "ACL tear", "S83.512A"), mention(text, "meniscal tear", "S83.212A")]
+    assert codes_of(ms, text, table) == ["S83.512A", "S83.212A"]
+
+
+# ------------------------------------------------------------------ order, statuses, weeks of gestation
+def test_code_first_etiology_before_manifestation(table):
+    text = "INDICATION: Ovarian carcinoma, dyspnea.\nIMPRESSION: Large right malignant pleural effusion."
+    ms = [mention(text, "Ovarian carcinoma", "C56.9", section="indication"),
+          mention(text, "dyspnea", "R06.00", section="indication"),
+          mention(text, "malignant pleural effusion", "J91.0")]
+    assert codes_of(ms, text, table) == ["C56.9", "J91.0"]
+
+
+def test_injury_answers_a_trauma_indication_before_a_comorbidity(table):
+    text = ("CT HEAD\nCLINICAL HISTORY: Ground-level fall, struck head. On apixaban for atrial fibrillation.\n"
+            "IMPRESSION: Left parietal scalp hematoma.")
+    ms = [mention(text, "atrial fibrillation", "I48.91", section="indication"),
+          mention(text, "scalp hematoma", "S00.03XA")]
+    assert codes_of(ms, text, table) == ["S00.03XA", "I48.91"]
+
+
+def test_indication_status_of_a_site_the_exam_does_not_image_is_not_coded(table):
+    text = "CT ANGIOGRAM CHEST\nINDICATION: s/p right total knee arthroplasty, chest pain.\nIMPRESSION: Pulmonary emboli."
+    ms = [mention(text, "total knee arthroplasty", "Z96.651", section="indication"),
+          mention(text, "Pulmonary emboli", "I26.99")]
+    assert codes_of(ms, text, table) == ["I26.99"]
+    text = "XR KNEE RIGHT 3 VIEWS\nINDICATION: s/p right total knee arthroplasty, pain.\nIMPRESSION: Tricompartmental OA of the left knee."
+    ms = [mention(text, "total knee arthroplasty", "Z96.651", section="indication"),
+          mention(text, "OA", "M17.12")]
+    assert "Z96.651" in codes_of(ms, text, table)
+
+
+def test_weeks_of_gestation_with_a_pregnancy_code(table):
+    text = ("OB ULTRASOUND >14 WEEKS\nINDICATION: at 20 weeks by LMP. History of preterm delivery at 31 weeks.\n"
+            "IMPRESSION: Short cervix.")
+    ms = [mention(text, "Short cervix", "O26.872")]
+    assert codes_of(ms, text, table) == ["O26.872", "Z3A.20"]
+    text = "US ABDOMEN\nINDICATION: pain for 3 weeks.\nIMPRESSION: Cholelithiasis."
+    assert codes_of([mention(text, "Cholelithiasis", "K80.20")], text, table) == ["K80.20"]
+
+
+def test_bilateral_code_replaces_and_covers_the_sides(table):
+    assert prune_codes(["I65.23", "I65.22", "I65.21"], table) == ["I65.23"]
+    assert prune_codes(["M25.561", "M25.562"], table) == ["M25.561", "M25.562"]  # no bilateral code exists
+    text = "IMPRESSION: Right ICA plaque. Left ICA plaque."
+    ms = [mention(text, "Right ICA plaque", "I65.21"), mention(text, "Left ICA plaque", "I65.22")]
+    assert codes_of(ms, text, table) == ["I65.23"]
+
+
+def test_diverticulosis_not_coded_beside_diverticulitis_even_when_the_ranker_adds_it(table):
+    assert prune_codes(["K57.32", "K57.30"], table) == ["K57.32"]
+    assert prune_codes(["K57.20", "K57.32"], table) == ["K57.20"]
+    assert prune_codes(["K57.30", "N20.0"], table) == ["K57.30", "N20.0"]

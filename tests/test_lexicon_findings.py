@@ -183,7 +183,9 @@ def test_context_fields():
             assert all(isinstance(w, str) and w.strip() for w in (g.get("forbid") or []) + (g.get("require") or []))
         for r in c.get("context_codes") or ():
             n_codes += 1
-            assert set(r) <= {"code", "scope", "window", "any", "skip_negated"}, (c["id"], r)
+            assert set(r) <= {"code", "scope", "window", "any", "skip_negated", "and"}, (c["id"], r)
+            for a in r.get("and") or ():  # a second cue, each in its own scope
+                assert a["any"] and a.get("scope", "sentence") in SCOPES, (c["id"], a)
             assert r.get("scope", "sentence") in SCOPES, (c["id"], r)
             assert r["any"] and all(isinstance(w, str) and w.strip() for w in r["any"]), (c["id"], r)
             assert r["code"] != c["icd10cm"], (c["id"], r)

@@ -121,9 +121,35 @@ class SelectionRules:
     generic: tuple          # ((code, ((lo, hi), ...)), ...)
     surveillance: tuple     # ((code, history_prefix, compiled cue), ...)
     explained_findings: frozenset = frozenset()  # lexicon concept ids of nonspecific imaging descriptors
+    integral: tuple = ()        # ((diagnosis patterns, integral code patterns), ...)
+    combine: tuple = ()         # ((code patterns, combination code), ...)
+    not_explaining: tuple = ()  # patterns of diagnoses that do not explain the indication's symptoms
+    code_first: tuple = ()      # ((manifestation patterns, etiology patterns), ...)
+    gestation_with: tuple = ()  # patterns of pregnancy codes that take a Z3A weeks-of-gestation code
+    status_site: tuple = ()     # ((status patterns, {site: exam words}, whole-body regex), ...)
 
     def is_uncoded(self, code: str) -> bool:
         return code in self.uncoded_exact or any(code.startswith(p) for p in self.uncoded_prefixes)
+
+    def explains_symptoms(self, code: str) -> bool:
+        return not any(code_matches(code, p) for p in self.not_explaining)
+
+    def integral_to(self, code: str, others) -> bool:
+        """``code`` is routinely associated with (integral to) another selected code (data rule ``integral``)."""
+        return any(any(code_matches(code, p) for p in pats) and
+                   any(o != code and any(code_matches(o, d) for d in dx) for o in others)
+                   for dx, pats in self.integral)
+
+
+def code_matches(code: str, pattern: str) -> bool:
+    """A code against a data-file pattern: a range "C00-C96" (inclusive, by prefix), a glob ("K80.*1", "R06.0*")
+    or a prefix ("I50" covers I50.9; "K44.9" is that code)."""
+    if "-" in pattern:
+        return _in_range(code, tuple(pattern.split("-")))
+    if "*" in pattern or "?" in pattern:
+        from fnmatch import fnmatchcase
+        return fnmatchcase(code, pattern)
+    return code.startswith(pattern)
 
 
 def _in_range(code: str, rng: tuple) -> bool:
@@ -140,6 +166,7 @@ def selection_rules() -> SelectionRules:
     if _RULES is None:
         from .datafiles import iter_jsonl, resource_path
         exact, prefixes, generic, surv, explained = set(UNCODED_ENCOUNTER), [], [], [], []
+        integral, combine, not_expl, code_first, gest, status_site = [], [], [], [], [], []
         for _, r in iter_jsonl(resource_path("rules", "icd_selection.jsonl")):
             kind = r.get("rule")
             if kind == "uncoded":
@@ -153,7 +180,20 @@ def selection_rules() -> SelectionRules:
                 surv.append((r["code"], r["history_prefix"], re.compile(r["cue"], re.I)))
             elif kind == "explained_finding":
                 explained.extend(r["concepts"])
-        _RULES = SelectionRules(frozenset(exact), tuple(prefixes), tuple(generic), tuple(surv), frozenset(explained))
+            elif kind == "integral":
+                integral.append((tuple(r["diagnoses"]), tuple(r["codes"])))
+            elif kind == "combine":
+                combine.append((tuple(r["codes"]), r["into"]))
+            elif kind == "not_explaining":
+                not_expl.extend(r["codes"])
+            elif kind == "code_first":
+                code_first.append((tuple(r["codes"]), tuple(r["etiology"])))
+            elif kind == "gestation_weeks":
+                gest.extend(r["with"])
+            elif kind == "status_site":
+                status_site.append((tuple(r["codes"]), r["sites"], re.compile(r["whole_body"], re.I)))
+        _RULES = SelectionRules(frozenset(exact), tuple(prefixes), tuple(generic), tuple(surv), frozenset(explained),
+                                tuple(integral), tuple(combine), tuple(not_expl), tuple(code_first), tuple(gest), tuple(status_site))
     return _RULES
 
 
@@ -164,12 +204,41 @@ def _unspecified(icd, code: str) -> bool:
         return False
 
 
+_DESC_STOP = frozenset({
+    "unspecified", "other", "specified", "of", "and", "or", "the", "with", "without", "in", "to", "by", "site",
+    "sites", "part", "parts", "left", "right", "bilateral", "female", "male", "organ", "nos", "not", "elsewhere",
+    "classified", "type", "initial", "encounter"})
+
+
+def _desc_words(icd, code: str) -> set:
+    try:
+        d = (icd.description(code) or "").lower()
+    except Exception:  # noqa: BLE001 - unknown code
+        return set()
+    return {w for w in re.findall(r"[a-z]+", d) if w not in _DESC_STOP and len(w) > 2}
+
+
+def _same_condition(icd, unspecified: str, other: str) -> bool:
+    """The unspecified code and the other code of its category name the same condition (same subcategory, or a
+    shared content word of their titles): "C50.919" / "C50.412" yes; "N13.30 unspecified hydronephrosis" /
+    "N13.4 hydroureter" no (two conditions of one category, both coded)."""
+    if unspecified[:5] == other[:5]:
+        return True
+    return bool(_desc_words(icd, unspecified) & _desc_words(icd, other))
+
+
 def prune_codes(codes: list[str], icd=None) -> list[str]:
     """Drop codes a more specific selected code makes redundant (ICD-10-CM I.B.18 / Section IV.D: an
     unspecified code is not assigned when the documentation supports a specific one):
     - a generic code of the data file ("C80.1 malignant neoplasm, unspecified") when a selected code falls in
       its range;
-    - a code whose title says "unspecified" when a selected code of the same 3-character category does not."""
+    - a code whose title says "unspecified" when a selected code of the same 3-character category does not and
+      names the same condition (``_same_condition``);
+    - a right/left code when the bilateral code of its subcategory is selected;
+    - a code integral to another selected code (data rule ``integral``: pulmonary edema with heart failure,
+      diverticulosis with diverticulitis);
+    - the losing code of an Excludes1 pair (``resolve_excludes1``).
+    Also applied to the codes the trained rescorer adds."""
     rules = selection_rules()
     out = []
     for c in codes:
@@ -179,10 +248,32 @@ def prune_codes(codes: list[str], icd=None) -> list[str]:
             if c == g and any(_in_range(k, r) and k not in {x for x, _ in rules.generic} for k in others for r in rngs):
                 drop = True
         if not drop and icd is not None and _unspecified(icd, c):
-            drop = any(k[:3] == c[:3] and not _unspecified(icd, k) for k in others)
+            drop = any(k[:3] == c[:3] and not _unspecified(icd, k) and _same_condition(icd, c, k) for k in others)
+        if not drop and icd is not None:
+            drop = any(_bilateral_covers(icd, k, c) for k in others)
+        if not drop:
+            drop = rules.integral_to(c, codes)
         if not drop:
             out.append(c)
-    return out
+    return resolve_excludes1(out, icd)
+
+
+def _bilateral_covers(icd, bilateral: str, side: str) -> bool:
+    """A "bilateral" code covers the right/left codes of its subcategory (I65.23 covers I65.21 and I65.22;
+    ICD-10-CM I.B.13: a bilateral code when the condition is bilateral)."""
+    if bilateral[:-1] != side[:-1] or bilateral == side:
+        return False
+    try:
+        b, s_ = (icd.description(bilateral) or "").lower(), (icd.description(side) or "").lower()
+    except Exception:  # noqa: BLE001 - unknown code
+        return False
+    if "bilateral" not in b or re.search(r"\b(right|left)\b", s_) is None:
+        return False
+
+    def words(d):
+        return {re.sub(r"ies$", "y", w).rstrip("s") for w in re.findall(r"[a-z]+", d)
+                if w not in ("bilateral", "right", "left")}
+    return words(b) == words(s_)
 # §5.2 / §7.2: a cause stated for withholding contrast or for the technique is a present condition even inside a
 # negated clause ("contrast was not given due to chronic kidney disease")
 _REASON_CUE = re.compile(r"\b(due to|because of|secondary to|given (?:the |his |her )?(?:known )?|owing to)\s*$", re.I)
@@ -316,6 +407,7 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
     # (only in a sectioned report: without FINDINGS/IMPRESSION the unlabelled body may sit in those sections)
     if sectioned:
         indication = [m for m in indication if not _technique_only(m, present, text)]
+    indication = [m for m in indication if not _status_off_site(m, present, text, icd)]
     # the impression is the radiologist's conclusion: when there is one, a finding named only in the body
     # is coded only if the impression repeats it (same code) -- coders code from the impression
     if has_impression is None:
@@ -326,7 +418,19 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
     diagnoses = [m for m in confirmed if code_kind(m.code) == "diagnosis" and not is_symptom_like(m.code)]
     # §5.1: the indication's signs/symptoms are the reason for the exam only when no confirmed diagnosis
     # explains it
-    explained = bool(diagnoses) and DROP_SYMPTOMS_WITH_DIAGNOSIS
+    # (Section IV.D/J): a confirmed diagnosis that is a chronic, usually silent finding (data rule
+    # ``not_explaining``: carotid plaque, unruptured aneurysm, hiatal hernia, diverticulosis) does not explain them
+    rules = selection_rules()
+    known = [m for m in indication if code_kind(m.code) == "diagnosis" and not is_symptom_like(m.code)]
+    explained = DROP_SYMPTOMS_WITH_DIAGNOSIS and bool(diagnoses) and (
+        any(rules.explains_symptoms(m.code) for m in diagnoses) or any(rules.explains_symptoms(m.code) for m in known))
+    # an indication finding ("renal lesion" N28.89) that a confirmed diagnosis of its category characterizes
+    # ("renal cyst" N28.1) is answered by it
+    answered_categories = {m.code[:3] for m in diagnoses}
+
+    def answered(code: str) -> bool:
+        c = _concept(code)
+        return code[:3] in answered_categories and c is not None and c.kind == "finding"
     integral: set[str] = set()
     systems: set[str] = set()
     for m in diagnoses + [m for m in indication if code_kind(m.code) == "diagnosis"]:
@@ -344,7 +448,7 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
         kind = code_kind(m.code)
         c = _concept(m.code)
         if kind == "diagnosis" and is_symptom_like(m.code):
-            if explained or m.code in integral:
+            if explained or m.code in integral or answered(m.code):
                 continue
             add(m.code, "sign/symptom/reason for exam", m, (2, 0, m.start))
         elif kind == "diagnosis":
@@ -354,12 +458,15 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
         elif kind in ("status", "encounter"):
             add(m.code, "status", m, (4, 0, m.start))
         elif kind == "symptom":
-            if explained or m.code in integral or (SYSTEM_SUPPRESSION and c is not None and c.body_system and c.body_system in systems):
+            if explained or m.code in integral or answered(m.code) or (SYSTEM_SUPPRESSION and c is not None and c.body_system and c.body_system in systems):
                 continue  # integral to / explained by a confirmed diagnosis
             add(m.code, "sign/symptom/reason for exam", m, (2, 0, m.start))
     for m in confirmed:
         kind = code_kind(m.code)
-        if kind == "diagnosis" and is_symptom_like(m.code) and m.code not in integral:
+        c = _concept(m.code)
+        if explained and m.section == "impression" and c is not None and c.kind == "symptom":
+            pass  # a symptom the impression restates beside the diagnosis that explains it (§5 rule 3)
+        elif kind == "diagnosis" and is_symptom_like(m.code) and m.code not in integral:
             add(m.code, "abnormal finding", m, (3, SECTION_RANK.get(m.section, 7), m.start))
         elif kind == "history":
             add(m.code, "history of", m, (5, 0, m.start))
@@ -386,16 +493,142 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
             by_code.setdefault(zcode, IcdDecision(zcode, "surveillance after treated malignancy"))
             order.append(((0, 1, 0), zcode))
     order = _drop_explained_findings(order, by_code, concepts_of)
-    order = _relevance_order(order, by_code, mentions, reason_sections)
+    order = _relevance_order(order, by_code, mentions, reason_sections, text)
     codes = [c for _, c in sorted(order)]
+    codes = combine_codes(codes, by_code, icd)
     codes = prune_codes(codes, icd)
-    if icd is not None:  # Excludes1: keep the higher-ranked code
-        kept: list[str] = []
-        for c in codes:
-            if not any(icd.excludes1_conflict(c, k) for k in kept):
-                kept.append(c)
-        codes = kept
+    codes = code_first_order(codes)
+    z3a = gestation_code(codes, text, icd)
+    if z3a and z3a not in by_code:
+        by_code[z3a] = IcdDecision(z3a, "weeks of gestation")
+        codes.append(z3a)
     return [by_code[c] for c in codes]
+
+
+def combine_codes(codes: list[str], by_code: dict, icd=None) -> list[str]:
+    """ICD-10-CM I.B.9 (combination codes): two selected codes that one code classifies together are replaced by
+    that code (data rule ``combine``: K70.30 + R18.8 -> K70.31, K80.20 + K80.51 -> K80.71, N20.1 + N13.30 ->
+    N13.2), at the place of the better-ranked one."""
+    for pats, into in selection_rules().combine:
+        if icd is not None and not icd.is_billable(into):
+            continue
+        hits = []
+        for p in pats:
+            h = next((c for c in codes if code_matches(c, p) and c not in hits), None)
+            if h is None:
+                break
+            hits.append(h)
+        else:
+            pos = min(codes.index(h) for h in hits)
+            ev = [e for h in hits for e in by_code[h].evidence]
+            if into not in by_code:
+                by_code[into] = IcdDecision(into, "combination code: " + " + ".join(hits), ev)
+            rest = [c for c in codes if c not in hits and c != into]
+            codes = rest[:pos] + [into] + rest[pos:]
+    if icd is not None:  # right + left of one subcategory -> its bilateral code (I.B.13: I65.21 + I65.22 -> I65.23)
+        for a in list(codes):
+            for b in list(codes):
+                if a in codes and b in codes and a < b and a[:-1] == b[:-1]:
+                    bil = _bilateral_sibling(icd, a, b)
+                    if bil:
+                        pos = min(codes.index(a), codes.index(b))
+                        by_code.setdefault(bil, IcdDecision(bil, f"bilateral code: {a} + {b}",
+                                                            by_code[a].evidence + by_code[b].evidence))
+                        rest = [c for c in codes if c not in (a, b, bil)]
+                        codes = rest[:pos] + [bil] + rest[pos:]
+    return codes
+
+
+def _bilateral_sibling(icd, a: str, b: str) -> str | None:
+    """The billable bilateral code of the subcategory of a right code and a left code, if there is one."""
+    try:
+        da, db = (icd.description(a) or "").lower(), (icd.description(b) or "").lower()
+        if not ({"right", "left"} == {w for w in ("right", "left") if re.search(rf"\b{w}\b", da + " " + db)}
+                and re.search(r"\bright\b", da) != re.search(r"\bright\b", db)):
+            return None
+        parent = icd.parent(a)
+        if parent is None or parent != icd.parent(b):
+            return None
+        for sib in icd.children(parent):
+            if icd.is_billable(sib) and _bilateral_covers(icd, sib, a) and _bilateral_covers(icd, sib, b):
+                return sib
+    except Exception:  # noqa: BLE001 - unknown code
+        return None
+    return None
+
+
+def _excludes1_names(icd, a: str, b: str) -> bool:
+    """The Excludes1 note of ``a`` (or of its ancestors) names a code that ``b`` falls under."""
+    from .codesets.icd10cm import _falls_under, parse_code_refs
+    ub = b.replace(".", "")
+    try:
+        notes = icd.excludes1(a)
+    except Exception:  # noqa: BLE001 - unknown code
+        return False
+    return any(_falls_under(ub, parse_code_refs(n)) for n in notes)
+
+
+def _is_injury(code: str) -> bool:
+    return code[:1] == "S" or ("T00" <= code[:3] <= "T34")
+
+
+def resolve_excludes1(codes: list[str], icd=None) -> list[str]:
+    """§5 rule 7 / ICD-10-CM I.A.12.a: never two codes joined by an Excludes1 note. When only one of the two
+    codes carries the note ("N20 Excludes1: calculus with hydronephrosis (N13.2)", "M81 Excludes1: osteoporosis
+    with current pathological fracture (M80.-)"), the note points to the code that classifies the condition: it is
+    kept, at the better rank of the two. When both notes name each other the higher-ranked code is kept. Two injury
+    codes from separate mentions are separate injuries (the Excludes1 exception for unrelated conditions: a pilon
+    fracture and a lateral malleolus fracture are both coded)."""
+    if icd is None:
+        return codes
+    kept: list[str] = []
+    for c in codes:
+        clash = [k for k in kept if not (_is_injury(c) and _is_injury(k)) and icd.excludes1_conflict(c, k)]
+        if not clash:
+            kept.append(c)
+            continue
+        k = clash[0]
+        if _excludes1_names(icd, k, c) and not _excludes1_names(icd, c, k):
+            kept[kept.index(k)] = c  # the earlier code's note points to this one
+    return kept
+
+
+def code_first_order(codes: list[str]) -> list[str]:
+    """"Code first underlying disease" (ICD-10-CM I.A.13): a manifestation code (J91.0 malignant pleural effusion,
+    J91.8) follows its selected etiology code."""
+    out = list(codes)
+    for man, etio in selection_rules().code_first:
+        for c in list(out):
+            if not any(code_matches(c, p) for p in man):
+                continue
+            i = out.index(c)
+            e = next((x for x in out[i + 1:] if any(code_matches(x, p) for p in etio)), None)
+            if e is not None:
+                out.remove(e)
+                out.insert(i, e)
+    return out
+
+
+_GA = re.compile(r"(?<![<>\d])(?<![<>] )\b(\d{1,2})\s*(?:-\s*)?(?:weeks?|wks?|w)(?=\b|\d)", re.I)
+_GA_PAST = re.compile(r"\b(deliver\w*|born|prior|previous|history|for|x)\s*(?:at\s*)?$", re.I)
+
+
+def gestation_code(codes: list[str], text: str, icd=None) -> str | None:
+    """Z3A weeks of gestation (ICD-10-CM I.C.15.b.3): with a pregnancy code, the first gestational age the report
+    states ("at 20 weeks", "38w1d", "corresponding to 8 weeks 2 days") -- not a past delivery or a duration."""
+    rules = selection_rules()
+    if not text or not rules.gestation_with or not any(code_matches(c, p) for c in codes for p in rules.gestation_with):
+        return None
+    if any(c.startswith("Z3A") for c in codes):
+        return None
+    for m in _GA.finditer(text):
+        if _GA_PAST.search(text[max(0, m.start() - 20):m.start()]):
+            continue
+        w = int(m.group(1))
+        code = "Z3A.01" if w < 8 else ("Z3A.49" if w > 42 else f"Z3A.{w:02d}")
+        if icd is None or icd.is_billable(code):
+            return code
+    return None
 
 
 DROP_EXPLAINED_FINDINGS = True
@@ -458,6 +691,31 @@ def _technique_only(m: "FindingMention", present, text: str) -> bool:
     return True
 
 
+def _title(text: str) -> str:
+    """The exam title: the first non-empty line and any EXAM:/PROCEDURE: line."""
+    lines = [ln for ln in (text or "").splitlines() if ln.strip()]
+    return " ".join(lines[:1] + [ln for ln in lines[1:] if re.match(r"\s*(exam|procedure|study)\b", ln, re.I)])
+
+
+def _status_off_site(m: FindingMention, present, text: str, icd=None) -> bool:
+    """§7.19: a device/absence status named only in the indication (data rule ``status_site``) whose site the exam
+    does not image ("s/p right TKA" on a CTA chest) is not coded."""
+    if not text or code_kind(m.code) not in ("status",) or any(
+            x.code == m.code and x.section not in REASON_SECTIONS for x in present):
+        return False
+    title = _title(text).lower()
+    for pats, sites, whole in selection_rules().status_site:
+        if not any(code_matches(m.code, p) for p in pats):
+            continue
+        if whole.search(title):
+            return False
+        words = set(re.findall(r"[a-z]+", (icd.description(m.code) if icd is not None else "").lower()))
+        named = [s for s in sites if s in words]
+        if named and not any(w in title for s in named for w in sites[s]):
+            return True
+    return False
+
+
 def _is_secondary_neoplasm(code: str) -> bool:
     return "C77" <= code[:3] <= "C79" or code[:3] == "C7B"
 
@@ -470,7 +728,26 @@ ORDER_BY_RELEVANCE = True
 ANSWER_FIRST = True
 
 
-def _relevance_order(order: list, by_code: dict, mentions, reason_sections) -> list:
+_TRAUMA = re.compile(r"\b(fall|fell|struck|trauma|traumatic|injur\w*|mvc|mva|motor vehicle|collision|assault\w*|"
+                     r"twist\w*|blow to|hit by)\b", re.I)
+_SYSTEM_OF_CATEGORY: dict = {}
+
+
+def body_system(code: str) -> str | None:
+    """The lexicon body system of a code: its concept's, else the one body system the concepts of its 3-character
+    category agree on (I82.612 takes I82.622's cardiovascular)."""
+    c = _concept(code)
+    if c is not None and c.body_system:
+        return c.body_system
+    cat = code[:3]
+    if cat not in _SYSTEM_OF_CATEGORY:
+        from .lexicons import findings
+        systems = {x.body_system for x in findings() if x.icd10cm and x.icd10cm[:3] == cat and x.body_system}
+        _SYSTEM_OF_CATEGORY[cat] = next(iter(systems)) if len(systems) == 1 else None
+    return _SYSTEM_OF_CATEGORY[cat]
+
+
+def _relevance_order(order: list, by_code: dict, mentions, reason_sections, text: str = "") -> list:
     """First-listed order (§5 rules 1 and 5): among the diagnoses and abnormal findings, those of the body
     system the indication asks about come first; confirmed findings of another system are incidental and
     follow the indication's signs/symptoms. A primary malignancy the indication names comes before its
@@ -480,13 +757,19 @@ def _relevance_order(order: list, by_code: dict, mentions, reason_sections) -> l
     systems = set()
     for m in mentions:
         if m.code and m.section in reason_sections and m.assertion not in ("negated", "family"):
-            c = _concept(m.code)
-            if c is not None and c.body_system and c.body_system != "general":
-                systems.add(c.body_system)
+            sy = body_system(m.code)
+            if sy and sy != "general":
+                systems.add(sy)
+    # an injury mechanism in the report ("ground-level fall, struck head") makes the injuries the answer
+    trauma = bool(_TRAUMA.search(text or ""))
     # the question of the exam ("eval for PE", "r/o fracture"): a confirmed answer to it is first-listed
     asked = {m.code[:3] for m in mentions if m.code and m.section in reason_sections
              and m.assertion in ("hypothetical", "uncertain")}
     secondary = any(_is_secondary_neoplasm(c) for c in by_code)
+    # a sign/symptom the confirmed diagnoses do not explain is the reason for the exam: the chronic findings that
+    # could not explain it (``not_explaining``) are incidental and follow it (§5 rules 1 and 5)
+    rules = selection_rules()
+    symptom_reason = any(k[0] == 2 for k, _ in order)
     out = []
     for key, code in order:
         tier = key[0]
@@ -497,10 +780,14 @@ def _relevance_order(order: list, by_code: dict, mentions, reason_sections) -> l
             out.append(((1, 0, 0) + tuple(key[1:]), code))
             continue
         rel = 0
-        c = _concept(code)
-        if tier == 1 and ANSWER_FIRST and code[:3] in asked and by_code[code].reason == "confirmed diagnosis":
+        sy = body_system(code)
+        if tier == 1 and symptom_reason and not rules.explains_symptoms(code):
+            rel = 1
+        elif tier == 1 and ANSWER_FIRST and code[:3] in asked and by_code[code].reason == "confirmed diagnosis":
             rel = -1
-        elif tier != 2 and systems and c is not None and c.body_system and c.body_system not in systems:
+        elif tier == 1 and trauma and _is_injury(code) and by_code[code].reason == "confirmed diagnosis":
+            rel = 0
+        elif tier != 2 and systems and sy and sy not in systems:
             rel = 1
         out.append(((1, rel) + tuple(key), code))
     return out

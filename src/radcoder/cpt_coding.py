@@ -125,9 +125,15 @@ def frame_procedure(frame: dict, title: str) -> str | None:
     return min(hits)[2] if hits else None
 
 
+INLINE_LABEL_RE = re.compile(r"(?<=[.;])\s+(?=(?:clinical |brief )?(?:history|indication|reason(?: for exam)?|technique|"
+                             r"comparison|findings|impression|procedure|hx|tech)\s*:)", re.IGNORECASE)
+
+
 def _title_text(text: str) -> str:
     """The first line of the report plus an 'EXAM:' line: the statement naming the performed exam."""
     first = text.strip().split("\n", 1)[0]
+    # a report written on one line: the exam statement ends where the next 'LABEL:' starts
+    first = INLINE_LABEL_RE.split(first, 1)[0]
     m = re.search(r"^\s*exam(?:ination)?\s*:([^\n]*)", text, re.IGNORECASE | re.MULTILINE)
     return first + (" " + m.group(1) if m else "")
 
@@ -146,6 +152,9 @@ REGION_PARTS = {"abdomen_pelvis": ("abdomen", "pelvis"), "chest_abdomen_pelvis":
                 "chest_abdomen": ("chest", "abdomen")}
 
 
+CAVITY_REGIONS = {"peritoneum": ("pelvis", "abdomen_pelvis")}
+
+
 def _region_score(code_region: str, region: str) -> float:
     from .codesets.procedures import load_regions
     regions = load_regions()
@@ -153,6 +162,8 @@ def _region_score(code_region: str, region: str) -> float:
     if d is None:
         # a code for a part of the frame's region (frame 'abdomen', code 'upper_gi'): a weak match that the
         # exam statement's study-type words decide between
+        if region in CAVITY_REGIONS.get(code_region, ()):
+            return 1.0  # the peritoneal cavity extends into the pelvis (pelvic abscess: a peritoneal collection)
         anc = regions.ancestors(code_region)
         for part in REGION_PARTS.get(region, (region,)):
             if part in anc:
@@ -245,6 +256,8 @@ def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset(), s
     cue = subtype_cue(sub)
     if cue is not None:
         s += 1.5 if cue.search(title) else -0.5
+        if c.modality == "IR" and not cue.search(text):
+            s -= 3.0  # a procedure code of one access route (transrectal / transvaginal drainage) needs that route
     if fam_cue is not None:
         s += 3.0 if fam_hit else -0.5
     if c.modality == "US" and c.contrast in (None, "na") and fc in ("with", "without_with") and \
@@ -299,18 +312,25 @@ def _merge_ribs_chest(frames: list[dict], title: str) -> list[dict]:
     return [r if f is ribs[0] else f for f in frames if f not in chest]
 
 
+ADDED_TV_RE = re.compile(r"(?:\bwith|\band|\bplus|&|\+)\s+(?:an?\s+|additional\s+)?(?:trans-?vaginal|endovaginal)\b")
+
+
 def _split_transabdominal_transvaginal(frames: list[dict], title: str) -> list[dict]:
     """A pelvic / obstetric ultrasound statement naming both the transabdominal and the transvaginal approach is
     two exams (§7.15): a second frame is added when only one was given."""
     low = title.lower()
-    if not (re.search(r"\btrans-?abdominal\b|\bta\b", low) and subtype_cue("transvaginal")
+    if not ((re.search(r"\btrans-?abdominal\b|\bta\b", low) or ADDED_TV_RE.search(low)) and subtype_cue("transvaginal")
             and subtype_cue("transvaginal").search(low)):
         return frames
     out = []
     for f in frames:
+        same = [g for g in frames if g.get("modality") == "US" and g.get("region") == f.get("region")]
+        if f.get("modality") == "US" and f.get("region") in ("pelvis", "obstetric") and len(same) == 2:
+            # the frame builder gave both exams: the first is the transabdominal one, the second the transvaginal
+            out.append(dict(f, _approach="transabdominal" if f is same[0] else "transvaginal"))
+            continue
         out.append(f)
-        if f.get("modality") == "US" and f.get("region") in ("pelvis", "obstetric") and \
-                sum(1 for g in frames if g.get("modality") == "US" and g.get("region") == f.get("region")) == 1:
+        if f.get("modality") == "US" and f.get("region") in ("pelvis", "obstetric") and len(same) == 1:
             out[-1] = dict(f, _approach="transabdominal")
             tv = dict(f)
             tv["extent"] = None
@@ -402,10 +422,10 @@ def select_cpt(frames: Sequence[dict], table, text: str, payer: str | None = Non
         margin = best_score - (scored[1][0] if len(scored) > 1 else best_score - 5)
         conf = max(0.05, min(0.99, 0.5 + 0.1 * margin))
         chosen.append((key, best))
-        out.append(Candidate(best, conf, i, alts, tuple(tuple(e) for e in fr.get("evidence", ()))))
+        out.append(Candidate(best, conf, i, alts, tuple(tuple(e) for e in fr.get("evidence", ())), fr))
     # callers index frames with frame_index: hand back the frames the candidates refer to
-    for o in out:
-        o.frame = frames[o.frame_index]
+    for o in out:  # the frame as coded (with the procedure / guidance selection filled in)
+        o.frame = o.frame if o.frame is not None else frames[o.frame_index]
     return out
 
 
@@ -635,6 +655,10 @@ def _unit_fit(h, dose: float | None) -> int:
     return 0 if micro == (dose < 1.0) else 1
 
 
+BARE_RADIOIODINE_RE = re.compile(r"(?<![\w-])(?:i-?(123|131)|(123|131)-?i|iodine-?(123|131))(?![\w-])"
+                                 r"(?!\s*(?:-\s*)?(?:mibg|iobenguane|ioflupane|datscan))")
+
+
 def radiopharm_lines(text: str, hcpcs) -> list[tuple[str, int]]:
     """(code, units) of the diagnostic radiopharmaceuticals named in the report. Units follow the billing
     unit of the code: per study dose -> one per documented administration; per (fraction of) mCi -> dose."""
@@ -660,6 +684,15 @@ def radiopharm_lines(text: str, hcpcs) -> list[tuple[str, int]]:
                 pass
             taken.append((m.start(), m.end()))
             hits.setdefault(code, []).append((m.start(), m.end()))
+    if not hits:  # radioiodine named by its isotope only ('I-123 300 uCi PO'): sodium iodide of that isotope
+        for m in BARE_RADIOIODINE_RE.finditer(low):
+            iso = "I-" + (m.group(1) or m.group(2) or m.group(3))
+            cands = [c for al, c, i in lex if al == "sodium iodide" and i == iso]
+            if cands:
+                dose = _dose_near(low, m.start(), m.end())
+                code = sorted(dict.fromkeys(cands), key=lambda c: _unit_fit(hcpcs.get(c), dose))[0]
+                hits.setdefault(code, []).append((m.start(), m.end()))
+                break
     out = []
     for code, spans in sorted(hits.items(), key=lambda kv: kv[1][0][0]):
         h = hcpcs.get(code)

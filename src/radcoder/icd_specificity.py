@@ -221,6 +221,8 @@ def title_tokens(code: str) -> tuple[Counter, frozenset, frozenset]:
     ...' clauses). A word of a 'without' clause is kept as 'no_<word>' (the default state, needing no
     support), so "with perforation" and "without perforation" differ."""
     desc = _icd().description(code).lower()
+    # an inclusion clause of the title ("lower limb, including hip") names no axis value the code requires
+    desc = re.sub(r",?\s*including\b[^,]*", " ", desc)
     neutral = set()
 
     def _neg(m):
@@ -310,7 +312,10 @@ def score(code: str, cand: str, ctx: Context) -> float | None:
         implicit["displaced"] = W_IMPLICIT
     added, dropped = new - orig, orig - new
     side_only = bool(added) and added <= sides and dropped <= sides
-    if "unspecified" not in orig and not side_only:
+    # a fracture coded displaced by convention that the report calls nondisplaced (or the reverse)
+    disp_swap = ((added - sides, dropped - sides) in (({"nondisplaced"}, {"displaced"}), ({"displaced"}, {"nondisplaced"}))
+                 and next(iter(added - sides)) in ctx.local)
+    if "unspecified" not in orig and not side_only and not disp_swap:
         return None
     side_add = added & sides
     paired = any(alt in titles for alt in _side_swap(new)) if side_add else False

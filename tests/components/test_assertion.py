@@ -123,3 +123,19 @@ def test_assertion_radiology_constructions(rules_nlp, text, terms, expected):
 ])
 def test_assertion_historical_post_cues_and_scope(rules_nlp, text, terms, expected):
     assert _assert(rules_nlp, text, terms) == expected
+
+
+@pytest.mark.parametrize("text,terms,expected", [
+    ("No mammographic cause for breast pain.", ["breast pain"], ["present"]),          # pseudo-negation
+    ("No mammographic correlate for the palpable lump.", ["lump"], ["present"]),
+    ("Moderate hydronephrosis, cause not identified.", ["hydronephrosis"], ["present"]),
+    ("Diverticulosis without CT signs of diverticulitis.", ["Diverticulosis", "diverticulitis"],
+     ["present", "negated"]),
+    ("Pain, fever, leukocytosis. r/o diverticulitis vs abscess.",                         # §7.5 stronger cue
+     ["fever", "leukocytosis", "diverticulitis", "abscess"], ["present", "present", "hypothetical", "hypothetical"]),
+    ("Hx: melanoma L heel s/p WLE 2024.", ["melanoma", "WLE"], ["historical", "present"]),  # §7.3
+    ("knee pain s/p fall.", ["knee pain"], ["present"]),
+    ("67-year-old female, former smoker.", ["former smoker"], ["historical"]),          # §7.1
+])
+def test_assertion_new_set_constructions(rules_nlp, text, terms, expected):
+    assert _assert(rules_nlp, text, terms) == expected

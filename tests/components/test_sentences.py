@@ -24,3 +24,10 @@ def test_sentences_headers_and_numbered_lists(blank_nlp):
 
 def test_sentences_abbreviation_period_does_not_split(blank_nlp):
     assert len(_sents(blank_nlp, "Compared with Dr. smith's film.")) == 1
+
+
+def test_sentences_lowercase_start_after_full_word(blank_nlp):
+    # terse indications start sentences in lower case; abbreviations still do not split
+    assert _sents(blank_nlp, "fever, leukocytosis. r/o abscess") == ["fever, leukocytosis.", "r/o abscess"]
+    assert len(_sents(blank_nlp, "nodule measures approx. five mm")) == 1
+    assert len(_sents(blank_nlp, "atelectasis vs. pneumonia")) == 1

@@ -126,3 +126,66 @@ def test_ner_fragment_completed_by_lexicon_term(rules_nlp):
     out = _fix(rules_nlp, doc, [_span(doc, "wall pain", "FINDING"), _span(doc, "pneumothorax", "FINDING")])
     assert out == [("chest wall pain", "FINDING"), ("pneumothorax", "FINDING")]
     assert doc.ents[0].ent_id_.startswith("finding:")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("hemodynamically significant stenosis", "stenosis"),      # §2.1/§7.9 descriptors out
+    ("irregular mass", "mass"),
+    ("biopsy-proven adenocarcinoma", "adenocarcinoma"),
+    ("suspicious calcs", "calcs"),
+])
+def test_trim_finding_descriptors(text, expected):
+    words = text.split()
+    i, j = trim_finding(words)
+    assert " ".join(words[i:j]) == expected
+
+
+def test_trim_finding_volume_after_size_and_participle():
+    assert trim_finding(["volume", "ascites"], prev="large") == (1, 2)      # "large volume ascites"
+    assert trim_finding(["volume", "loss"], prev="generalized") == (0, 2)   # "volume loss" is the finding
+    words = ["circumferential", "Schatzki", "ring", "narrowing"]
+    i, j = trim_finding(words, next_word="the")                          # "... narrowing the lumen"
+    assert words[i:j] == ["Schatzki", "ring"]
+
+
+@pytest.mark.parametrize("words,noise", [
+    (["PSV", "342"], True), (["0.771"], True), (["between"], True), (["Peripheral"], True),
+    (["Urology", "referral"], True), (["paired", "brachial", "veins"], True), (['"'], True),
+    (["CKD", "stage", "3"], False), (["Type", "2", "diabetes"], False), (["pneumonia"], False),
+])
+def test_finding_noise(words, noise):
+    from radcoder.components.spanfix import finding_is_noise
+    assert finding_is_noise(words) is noise
+
+
+def test_edges_views_merge_contrast_and_relabel(rules_nlp):
+    text = ("XR CHEST 2 VIEWS (PA AND LATERAL)\nTECHNIQUE: AP and cephalic tilt views. MRCP sequences. "
+            "Mass without internal vascularity.")
+    doc = _doc(rules_nlp, text)
+    ents = [_span(doc, "PA AND LATERAL)", "VIEWS"), _span(doc, "AP and cephalic", "VIEWS"),
+            _span(doc, "tilt views", "VIEWS"), _span(doc, "MRCP", "PROCEDURE"),
+            _span(doc, "without internal vascularity", "CONTRAST")]
+    out = _fix(rules_nlp, doc, ents)
+    assert ("PA AND LATERAL", "VIEWS") in out                  # §1: no punctuation at the edge
+    assert ("AP and cephalic tilt views", "VIEWS") in out      # adjacent VIEWS spans are one list
+    assert ("MRCP", "MODALITY") in out                         # the lexicon says MODALITY
+    assert not any(lab == "CONTRAST" for _, lab in out)        # names no contrast
+
+
+def test_recommended_procedure_and_contrast_injection_dropped(rules_nlp):
+    text = ("CT CHEST\nTECHNIQUE: Images after intravenous injection of contrast.\n"
+            "IMPRESSION: Mass. Biopsy is recommended.")
+    doc = _doc(rules_nlp, text)
+    ents = [_span(doc, "injection", "PROCEDURE"), _span(doc, "Biopsy", "PROCEDURE")]
+    assert _fix(rules_nlp, doc, ents) == []
+
+
+def test_views_prefix_and_anchor(rules_nlp):
+    text = "MAMMO\nTECHNIQUE: Right CC views with additional magnification CC and ML views.\n" \
+           "FINDINGS: Frontal and lateral views of the chest are clear."
+    doc = _doc(rules_nlp, text)
+    ents = [_span(doc, "CC and ML views", "VIEWS"), _span(doc, "Frontal and lateral views", "VIEWS"),
+            _span(doc, "chest", "ANATOMY", ruler=True)]
+    out = _fix(rules_nlp, doc, ents)
+    assert ("magnification CC and ML views", "VIEWS") in out
+    assert ("chest", "ANATOMY") in out                         # next to a VIEWS mention: an exam object

@@ -93,3 +93,19 @@ def test_rescorer_never_adds_uncoded_or_redundant_codes():
     out = IcdRescorer(_always(0.9)).rescore(_Doc(text), ms, decisions)
     assert [d.code for d in out] == ["C34.90"]
     assert out[0].score == pytest.approx(0.9)
+
+
+def test_ranker_may_not_add_a_finding_stated_only_in_the_body():
+    # §7.19: with an impression, a code whose present mentions are all in FINDINGS is not added
+    ms = [FindingMention("I63.9", "present", "impression", 50, 63, "acute infarct"),
+          FindingMention("I67.82", "present", "findings", 20, 45, "small vessel ischemic disease"),
+          FindingMention("R47.81", "present", "indication", 0, 14, "slurred speech"),
+          FindingMention("J98.11", "present", "technique", 70, 81, "atelectasis")]
+    decisions = [IcdDecision("I63.9", "confirmed diagnosis")]
+    assert blocked("I67.82", ms, decisions, has_impression=True)
+    assert blocked("J98.11", ms, decisions, has_impression=True)
+    assert not blocked("R47.81", ms, decisions, has_impression=True)
+    # without an impression the body is where the diagnoses are
+    assert not blocked("I67.82", ms, decisions, has_impression=False)
+    # a rule code is never blocked
+    assert not blocked("I67.82", ms, [*decisions, IcdDecision("I67.82", "incidental")], has_impression=True)

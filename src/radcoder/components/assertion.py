@@ -31,7 +31,11 @@ PROCEDURE_RE = re.compile(r"(ectomy|ectomies|plasty|plasties|otomy|ostomy|ostomi
                           r"replacement|reimplantation|implantation|augmentation|fusion|transplant|transplantation|"
                           r"resection|reconstruction|orif|stent|stenting|bypass|cabg|graft|ablation|embolization|"
                           r"amputation|arthroplasty|tka|tha|insertion|evar|tevar|radiation|radiotherapy|xrt|chemotherapy|"
-                          r"chemoradiation|brachytherapy)s?$", re.IGNORECASE)
+                          r"chemoradiation|brachytherapy|excision|wle|lar|apr|tah|bso|tahbso|turbt|turp)s?$", re.IGNORECASE)
+# "X s/p <procedure>": X is the condition the procedure treated, so it is historical (guideline §7.3)
+STATUS_POST = ("s/p", "status post", "post")
+# a historical cue that starts the span itself ("former smoker", guideline §7.1) governs it
+IN_SPAN_HISTORICAL = frozenset({"former", "remote", "previous", "prior"})
 ALTERNATIVE_WORDS = {"or", "versus", "vs", "vs.", "and/or", "/"}
 
 PRIORITY = {"NEGATED": 0, "UNCERTAIN": 1, "HYPOTHETICAL": 2, "HISTORICAL": 3, "FAMILY": 4, "PRESENT": 5}
@@ -139,6 +143,17 @@ class AssertionDetector:
         for k, span in enumerate(spans):
             sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
             label, cue = self._decide(span.start, span.end, cues, sent.start, sent.end)
+            if cue and doc[cue[0]:cue[1]].text.lower() in ALTERNATIVE_WORDS:
+                # "r/o X vs Y", "no X or Y": a stronger cue governing the whole coordination wins (§7.5)
+                other = [c for c in cues if doc[c[0]:c[1]].text.lower() not in ALTERNATIVE_WORDS]
+                l2, c2 = self._decide(span.start, span.end, other, sent.start, sent.end)
+                if l2 in ("negated", "hypothetical"):
+                    label, cue = l2, c2
+            if label == "present" and len(span) > 1 and span[0].lower_ in IN_SPAN_HISTORICAL \
+                    and not PROCEDURE_RE.search(span.text.strip()):
+                label, cue = "historical", (span.start, span.start + 1)
+            if label == "present" and self._treated_before(doc, span, sent.end):
+                label, cue = "historical", None
             if label == "historical" and cue and PROCEDURE_RE.search(span.text.strip()):
                 label, cue = "present", None
             if label == "present" and k in alternative:
@@ -147,6 +162,22 @@ class AssertionDetector:
             span._.assertion_cue = (doc[cue[0]].idx, doc[cue[1] - 1].idx + len(doc[cue[1] - 1])) if cue else None
             out.append(label)
         return out
+
+    @staticmethod
+    def _treated_before(doc: Doc, span: Span, sent_end: int, window: int = 4) -> bool:
+        """The span is followed, within a few tokens of its sentence, by "s/p <procedure>"."""
+        if PROCEDURE_RE.search(span.text.strip()):
+            return False
+        toks = [t.lower_ for t in doc[span.end:min(sent_end, span.end + window + 4)]]
+        for k in range(min(window, len(toks))):
+            if toks[k] in {",", ";", "but", "with", "and"}:
+                return False
+            for cue in STATUS_POST:
+                n = len(cue.split())
+                if toks[k:k + n] == cue.split() and k + n < len(toks) and \
+                        any(PROCEDURE_RE.search(w) for w in toks[k + n:k + n + 4]):
+                    return True
+        return False
 
     def targets(self, doc: Doc) -> list[Span]:
         spans = doc.spans.get(self.spans_key, ()) if self.spans_key else doc.ents

@@ -10,6 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..about import __version__
+from ..cpt_coding import is_screening
 from ..coding import SCREENING_RE, FindingMention, code_icd10, modifiers_for, select_cpt
 from ..extensions import CODING, FRAMES, GAPS, SECTIONS_KEY, register_extensions, section_at
 from ..lexicons import region_index
@@ -18,12 +19,21 @@ from ..schema import DiagnosisCode, Entity, Evidence, Flag, ProcedureLine, Repor
 US_COMPLETE_ELEMENTS = {
     "abdomen": ("liver", "gallbladder", "common bile duct|cbd|bile duct", "pancreas", "spleen", "kidney",
                 "inferior vena cava|ivc", "aorta"),
-    "retroperitoneum": ("kidney|right kidney", "left kidney|kidneys|bilateral kidneys", "bladder|aorta|ivc"),
+    "retroperitoneum": ("kidney|right kidney", "left kidney|kidneys|bilateral kidneys|left(?: measures)? \\d", "bladder|aorta|ivc"),
     "pelvis": ("uterus|prostate", "ovar|adnexa|seminal", "bladder"),
 }
 US_COMPLETE_ELEMENTS["kidney"] = US_COMPLETE_ELEMENTS["retroperitoneum"]  # renal US: the retroperitoneal exam
 IMAGE_DOC_RE = re.compile(r"\b(images? (?:were |was )?(?:saved|stored|archived|recorded|retained|obtained and stored)|"
-                          r"permanent (?:image|record|recording)|hard ?copy|documented in pacs|saved to pacs)\b", re.IGNORECASE)
+                          r"(?:stored|archived|saved|recorded|retained)\s+(?:\w+\s+)?images?|"
+                          r"images?,? which (?:were|was) (?:saved|stored|archived|recorded|retained)|"
+                          r"permanent (?:image|record|recording)|hard ?copy|documented in pacs|"
+                          r"(?:saved|stored|sent|archived) (?:to|in) pacs)\b", re.IGNORECASE)
+# an indication line that says none was given ('History: none provided', 'INDICATION: Not provided.')
+NO_INDICATION_RE = re.compile(r"^\W*(?:none|n/?a|unknown|not (?:provided|given|available|stated|specified|known)|"
+                              r"none (?:provided|given|stated|available|specified)|no (?:clinical )?(?:history|indication|"
+                              r"information|info)(?: (?:was )?(?:provided|given|available|stated))?)\W*$", re.IGNORECASE)
+# guidance codes whose CPT descriptor requires a permanently recorded image (US guidance)
+RECORDED_IMAGE_GUIDANCE = frozenset({"US"})
 NEEDLE_RE = re.compile(r"\b(needle (?:tip |was )?(?:visualized|seen|observed)|real[- ]time visualization|"
                        r"under direct (?:ultrasound )?visualization|visualized entering|patent)\b", re.IGNORECASE)
 
@@ -115,6 +125,8 @@ class Coder:
                 if comp is not None and all(ln.code != cc for ln in lines):
                     lines.append(ProcedureLine(cc, (), 1, cand.score, evid, comp.description, ()))
             g = self._separate_guidance(code, fr)
+            if g is not None and g.guidance in RECORDED_IMAGE_GUIDANCE and not IMAGE_DOC_RE.search(text):
+                g = None  # US guidance requires a permanently recorded image (incomplete_guidance_documentation)
             if g is not None and all(ln.code != g.code for ln in lines):
                 gm = [m for m in (["26"] if setting == "professional" and g.pctc == 1 else
                                   ["TC"] if setting == "technical" and g.pctc == 1 else [])
@@ -176,9 +188,13 @@ class Coder:
                 return
             seen.add(code)
             flags.append(Flag(code, msg, tuple(Evidence(s, e, text[s:e]) for s, e in evid)))
+        # image guidance is a billed service of its own only when the procedure code does not include it
+        sep_guidance = any(getattr(cpt.get(ln.code), "modality", None) == "IR" and cpt.get(ln.code).guidance is None
+                           for ln in cpt_lines)
         sections = {s.label_ for s in doc.spans.get(SECTIONS_KEY, ())}
         ind_text = " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ()) if s.label_ == "indication")
-        has_ind = "indication" in sections and len(re.sub(r"^[A-Za-z /]+:", "", ind_text).strip()) > 2
+        ind_body = re.sub(r"^[A-Za-z /]+:", "", ind_text).strip()
+        has_ind = "indication" in sections and len(ind_body) > 2 and not NO_INDICATION_RE.match(ind_body)
         if not has_ind:
             add("missing_indication", "No clinical indication is documented; query the ordering provider for the "
                 "reason for the exam.")
@@ -190,7 +206,9 @@ class Coder:
                 "forearm", "tibia_fibula", "finger", "toe", "clavicle", "scapula", "upper_extremity",
                 "lower_extremity", "upper_extremity_joint", "lower_extremity_joint", "lower_extremity_veins",
                 "lower_extremity_arteries", "upper_extremity_veins"}
-            if paired and fr.get("laterality") is None and fr["modality"] not in ("MAMMO", "DBT"):
+            # nuclear studies of a paired organ image both sides; a screening mammogram is bilateral by default
+            if paired and fr.get("laterality") is None and fr["modality"] not in ("NM", "PET") \
+                    and not (fr["modality"] in ("MAMMO", "DBT") and is_screening(text)):
                 add("missing_laterality", f"The {fr.get('region')} exam does not state left, right or bilateral; "
                     "query the radiologist before assigning RT/LT/50.", evid)
             if fr["modality"] in ("CT", "CTA", "MR", "MRA") and fr.get("contrast") is None:
@@ -200,11 +218,21 @@ class Coder:
             if tc and bc and tc != bc:
                 add("header_body_discrepancy", f"Exam title says contrast '{tc}' but the report body documents "
                     f"'{bc}'; coded from the body.", evid)
+            # the frame builder kept the title's value of an element that the report body contradicts
+            for el, what in (("views", "views"), ("laterality", "side"), ("modality", "exam")):
+                tv = fr.get("title_" + el)
+                if tv is not None and tv != fr.get(el):
+                    add("header_body_discrepancy", f"Exam title says {what} '{tv}' but the report documents "
+                        f"'{fr.get(el)}'; coded from what was performed.", evid)
             if fr["modality"] == "XR" and fr.get("views") is None:
                 add("views_missing", "The number of views is not documented; the radiograph code depends on it.", evid)
-            if fr["modality"] == "IR" and fr.get("guidance") and not IMAGE_DOC_RE.search(text):
+            if fr["modality"] == "IR" and fr.get("guidance") in RECORDED_IMAGE_GUIDANCE and sep_guidance \
+                    and not IMAGE_DOC_RE.search(text):
                 add("incomplete_guidance_documentation", "Imaging guidance is described without a statement "
                     "that permanent images were recorded; query before billing guidance.", evid)
+            if fr["modality"] == "US" and fr.get("title_extent") == "complete" and fr.get("extent") == "limited":
+                add("ultrasound_completeness_unsupported", "The exam is titled complete but the report says the "
+                    "examination was limited; coded as the limited exam.", evid)
             if fr["modality"] == "US" and fr.get("extent") == "complete" and fr.get("region") in US_COMPLETE_ELEMENTS:
                 missing = self._us_missing_elements(doc, fr)
                 if missing:
@@ -226,7 +254,7 @@ class Coder:
             mue = getattr(cpt.get(c), "mue", None)
             if mue and u > mue:
                 add("mue_exceeded", f"{c}: {u} units exceed the MUE of {mue} per day.")
-        if cpt_lines and not icd_codes:
+        if cpt_lines and not icd_codes and "missing_indication" not in seen:  # §7.20: only when an indication is given
             add("medical_necessity_unsupported", "No billable diagnosis supports the procedure; query for the "
                 "indication or a confirmed finding.")
         return flags

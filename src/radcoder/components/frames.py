@@ -347,6 +347,7 @@ TITLE_REGION_STOP = frozenset({"a/p", "le", "ue", "port", "node", "nodes", "gi",
                                "peripheral", "regional", "superficial", "muscle", "axial", "lateral", "ivc"})
 DEFAULT_REGION = {"MAMMO": "breast", "DBT": "breast", "DEXA": "axial_skeleton"}
 EXTENT_RE = re.compile(r"\b(complete|limited)\b")
+LIMITED_DONE_RE = re.compile(r"\b(?:limited|incomplete)\s+(?:exam(?:ination)?|study|sonographic (?:exam|study))\b")
 
 
 _PHRASE_RE_CACHE: dict = {}
@@ -468,8 +469,30 @@ def _contrast_state(text: str) -> str | None:
     return resolve_contrast(vals)
 
 
+# exam-title shorthand the contrast lexicon leaves out: a bare 'W/O' ('MRI C-SPINE W/O') and 'W/ IV (AND ORAL)
+# CONTRAST' (oral contrast given with the IV contrast does not make the exam non-contrast)
+TITLE_WITHOUT_RE = re.compile(r"(?<![\w/])(?:w/o|w/out|wo|non-?con|noncontrast|non-contrast)(?![\w/])(?!\s*(?:and|&|/|\+)\s*w)")
+TITLE_WITH_IV_RE = re.compile(r"(?<![\w/])(?:w/|with)\s*(?:iv|intravenous)\b(?![^;,]{0,12}\bnot\b)")
+
+
+ORDERED_RE = re.compile(r"\(\s*(?:as\s+)?ordered\s*\)")
+
+
+def _title_contrast_state(title: str) -> str | None:
+    """Contrast state of an exam title: the contrast lexicon, plus title shorthand ('W/O', 'W/ IV AND ORAL')."""
+    if ORDERED_RE.search(title):
+        return None  # the title names the exam as ordered, not as performed
+    st = _contrast_state(title)
+    vals = {v for _, _, v in _phrase_hits(title, dict(term_maps().get("CONTRAST", {})))}
+    if st in (None, "without") and vals <= {"oral"} and TITLE_WITH_IV_RE.search(title):
+        return "with"
+    if st is None and TITLE_WITHOUT_RE.search(title):
+        return "without"
+    return st
+
+
 def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
-    title_state = _contrast_state(title)
+    title_state = _title_contrast_state(title)
     body_state = _contrast_state(technique) if technique else None
     if body_state is None:
         body_c = [term_value("CONTRAST", c) for c in doc.ents if c.label_ == "CONTRAST"
@@ -483,11 +506,20 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
     if extent is None and technique:
         ext = EXTENT_RE.search(technique)
         extent = ext.group(1) if ext else None
+    # an exam titled complete that the report says was limited / incomplete: the performed exam is limited
+    # (§7.13); the title's extent is kept for the flags
+    title_extent = None
+    if extent == "complete" and (LIMITED_DONE_RE.search(technique) or LIMITED_DONE_RE.search(" ".join(
+            s.text for s in doc.spans.get(SECTIONS_KEY, ()) if s.label_ == "impression").lower())):
+        title_extent, extent = extent, "limited"
     extra = []
     for fr in frames:
         fr["contrast"] = "na" if fr["modality"] in NO_CONTRAST_MODALITIES else state
         if fr["modality"] == "PET":  # the CT of PET/CT is for attenuation/localization unless IV contrast is given
             fr["contrast"] = state if state in ("with", "without_with") else "without"
+        if fr["modality"] == "FLUORO" and fr.get("procedure") is None and fr.get("guidance") is None \
+                and re.search(r"\binjection\b", title):
+            fr["guidance"] = "FLUORO"  # an injection named in a fluoroscopic exam title is done under fluoroscopy (§7.16)
         if fr["modality"] == "FLUORO" and fr.get("procedure") is None and not NOT_GIVEN_RE.search(technique) \
                 and "not_given" not in [v for _, _, v in _phrase_hits(technique, dict(term_maps().get("CONTRAST", {})))]:
             fr["contrast"] = "with"  # GI/GU fluoroscopic studies are contrast studies (barium is their contrast)
@@ -500,9 +532,11 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
             fr["views"] = None
         if fr["modality"] in ("US", "DUPLEX"):
             fr["extent"] = extent
+            if title_extent:
+                fr["title_extent"] = title_extent
         if fr["modality"] in ("MAMMO", "DBT") and fr["laterality"] is None and re.search(r"\bscreening\b", title):
             fr["laterality"] = "bilateral"
-        if fr["modality"] == "MAMMO" and re.search(r"\b(tomosynthesis|dbt|3d|3-d)\b", title):
+        if fr["modality"] == "MAMMO" and re.search(r"\b(tomosynthesis|tomo|dbt|3d|3-d)\b", title):
             extra.append(dict(fr, modality="DBT"))
     frames.extend(extra)
     # DXA of the hip(s) and/or spine is one axial-skeleton study
@@ -521,9 +555,13 @@ ACCESS_SIDE_RE = re.compile(r"\b(right|left)\s+(?:[a-z]+\s+){0,2}?(?:basilic|bra
 VIEW_RANGE_RE = re.compile(r"\b\d\s*(?:-|to|or)\s*\d\s*(?:v|vw|vws|views?)\b")
 MAMMO_EXTRA_VIEW_RE = re.compile(r"\b(spot|ml|lm|xccl|exaggerated|tangential|magnification|magnified|rolled|cleopatra|"
                                  r"additional)\b")
+MAMMO_VIEW_RE = re.compile(r"(?<![\w-])(exaggerated cc(?:[- ](?:lateral|medial))?|xccl|xccm|cc|mlo|ml|lm|lmo|"
+                           r"tangential|rolled|cleopatra|true lateral|90[- ]degree lateral)(?![\w-])")
 SIDE_TERM_RE_CACHE: dict = {}
 MULTIPART_US_RE = re.compile(r"\b(transabdominal (?:and|&|/) ?transvaginal|ta ?(?:and|&|/) ?tv|transvaginal (?:and|&|/) ?"
-                             r"transabdominal|tv ?(?:and|&|/) ?ta)\b")
+                             r"transabdominal|tv ?(?:and|&|/) ?ta)\b"
+                             # an obstetric / pelvic exam 'with transvaginal cervical length': a second, transvaginal exam
+                             r"|(?:\bwith|\band|\bplus|&|\+)\s+(?:an?\s+|additional\s+)?(?:trans-?vaginal|endovaginal)\b")
 COUNT_TARGETS_RE = re.compile(r"\b(2|3|4|two|three|four)\s+(?:\w+\s+)?(nodules|lesions|masses|sites|targets)\b")
 VFA_RE = re.compile(r"\b(vertebral fracture assessment|vfa)\b")
 SCOUT_RE = re.compile(r"\bscout\b")
@@ -567,6 +605,29 @@ def _region_segment(technique: str, region: str | None, others: list) -> str:
         return ""
     m = re.search(r"\b(?:" + own + r")\s*:(.*?)(?=\b(?:[a-z]+\s+)?(?:" + oth + r")\s*:|$)", technique, re.DOTALL)
     return m.group(1) if m else ""
+
+
+VIEWS_MIN_RE = re.compile(r"\b(?:min(?:imum)?\.?|at least|\d\s*\+)")
+NOT_OBTAINED_RE = re.compile(r"[^.;,()\n]*\b(?:not|never)\s+(?:been\s+)?(?:obtained|performed|done|acquired|possible|"
+                             r"tolerated)\b[^.;,\n]*")
+FRONTAL_RE = re.compile(r"(?<![\w-])frontal(?=\s+(?:and|&|,|/|views?\b))")
+DONE_VIEWS_NUM_RE = re.compile(r"\b" + _NUM + r"\s+(?:[a-z-]+\s+)?views?\b")
+
+
+def _count_done_views(text: str) -> int | None:
+    """Views the report says were obtained: a number of views ('single AP view', '3 views'), else the distinct
+    view names, leaving out views it says were not obtained ('lateral not obtained')."""
+    text = NOT_OBTAINED_RE.sub(" ", text.lower())
+    if VIEWS_NUM_RE.search(text):
+        return _count_views(text)
+    # numbered views ('two oblique views') plus the views named apart from them ('a PA view of the chest')
+    total, rest = 0, text
+    for m in DONE_VIEWS_NUM_RE.finditer(text):
+        total += int(m.group(1)) if m.group(1).isdigit() else WORD_NUM[m.group(1)]
+        rest = rest.replace(m.group(0), " ")
+    names = {("oblique" if n.group(1) == "obliques" else "lateral" if n.group(1) == "lat" else n.group(1))
+             for n in VIEW_NAME_RE.finditer(rest)} | set(FRONTAL_RE.findall(rest))
+    return (total + len(names)) or None
 
 
 def _body_text(doc: Doc, t0: int, title: str) -> str:
@@ -634,14 +695,25 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
                 fr["laterality"] = "bilateral" if len(sides) == 2 else sides.pop()
         # a view range in the title ('2-3 views') names the code; the report says what was done
         if fr["modality"] == "XR" and VIEW_RANGE_RE.search(title):
-            n = _count_views(technique) if technique else _count_views(_view_sentences(body))
+            n = _count_done_views(technique) if technique else _count_done_views(_view_sentences(body))
             if n:
                 fr["views"] = n
+        # the title states a number of views and the report documents a different number obtained: the views
+        # obtained decide the code (§5: fewer views than the code requires is the right code, not 52) and the
+        # header/body discrepancy is kept for the flags
+        elif fr["modality"] == "XR" and len(frames) == 1 and fr.get("views") is not None \
+                and VIEWS_NUM_RE.search(title):
+            n = _count_done_views(technique) if technique else _count_done_views(_view_sentences(body))
+            minimum = bool(VIEWS_MIN_RE.search(title))
+            if n and n != fr["views"] and not (minimum and n > fr["views"]):
+                fr["title_views"], fr["views"] = fr["views"], n
         # diagnostic mammography of one breast: CC and MLO plus the supplementary view(s)
         if fr["modality"] in ("MAMMO", "DBT") and fr.get("procedure") is None and fr["laterality"] != "bilateral" \
                 and not re.search(r"\bscreening\b", title) and not VIEWS_NUM_RE.search(title) \
                 and MAMMO_EXTRA_VIEW_RE.search(technique or _view_sentences(body)):
-            fr["views"] = 3
+            # every view named counts (CC and MLO plus 'spot compression CC and ML views' = 4); at least 3
+            n = len(MAMMO_VIEW_RE.findall((technique or _view_sentences(body)).lower()))
+            fr["views"] = max(3, n)
     # no technique section: a stand-alone contrast statement in the body ('No IV contrast.')
     for fr in frames:
         if fr["contrast"] is None and fr["modality"] in ("CT", "CTA", "MR", "MRA") and not technique:
@@ -658,7 +730,7 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
                 rx = re.compile(r"\b(right|left)\s+(?:[a-z]+\s+){0,2}?(?:" + "|".join(map(re.escape, names)) + r")\b")
                 sides = {m.group(1) for m in rx.finditer(technique)}
                 if len(sides) == 1 and fr["laterality"] not in sides:
-                    fr["laterality"] = sides.pop()
+                    fr["title_laterality"], fr["laterality"] = fr["laterality"], sides.pop()
     # a contrast study that stopped after the scout radiograph: the scout is the exam
     for fr in frames:
         if fr["modality"] == "FLUORO" and fr.get("procedure") is None and SCOUT_RE.search(tech) \
@@ -666,6 +738,7 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
                     tech, dict(term_maps().get("CONTRAST", {})))]) \
                 and CONTRAST_STUDY_NOT_DONE_RE.search(body):
             regs = _scan_regions(tech)
+            fr["title_modality"] = fr["modality"]  # the titled contrast study was not done (a header/body discrepancy)
             fr.update(modality="XR", contrast="without", views=1,
                       region=next((r for _, _, r in regs if r in ("abdomen", "chest", "pelvis", "abdomen_pelvis")),
                                   "abdomen"))

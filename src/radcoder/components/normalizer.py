@@ -56,6 +56,13 @@ LAT_WORDS = {"left": "left", "right": "right", "bilateral": "bilateral", "bilate
 ACUITY_WORDS = {"acute": "acute", "subacute": "acute", "chronic": "chronic", "recurrent": "chronic"}
 
 
+SPELLING_VARIANTS = (("dilatation", "dilation"), ("dilatations", "dilations"), ("tumour", "tumor"),
+                     ("oesophageal", "esophageal"), ("haemorrhage", "hemorrhage"), ("oedema", "edema"),
+                     ("calcification", "calcifications"), ("disk", "disc"))
+_NODAL = re.compile(r"\b(?:nodal|nodes?|lymph|lymphadenopathy|adenopathy)\b")
+_METASTATIC = re.compile(r"\bmetasta\w*")
+
+
 def lookup_concept(text: str) -> Concept | None:
     idx = finding_index()
     key = norm(text)
@@ -68,6 +75,17 @@ def lookup_concept(text: str) -> Concept | None:
         if " ".join(words) in idx:
             return idx[" ".join(words)]
     cand = " ".join(words)
+    # spelling variants of the head ("common bile duct dilatation" / "dilation")
+    for a, b in SPELLING_VARIANTS:
+        for x, y in ((a, b), (b, a)):
+            if re.search(rf"\b{x}\b", cand):
+                alt = re.sub(rf"\b{x}\b", y, cand)
+                if alt in idx:
+                    return idx[alt]
+    # "nodal metastatic melanoma", "metastatic cervical lymph node": a secondary of the lymph nodes (C77.-)
+    # whatever the primary named with it
+    if _NODAL.search(cand) and _METASTATIC.search(cand) and "lymph node metastases" in idx:
+        return idx["lymph node metastases"]
     for variant in (cand[:-1] if cand.endswith("s") else None, cand[:-2] if cand.endswith("es") else None):
         if variant and variant in idx:
             return idx[variant]
@@ -98,13 +116,40 @@ def choose_code(concept: Concept, span: Span) -> str | None:
         found = {LAT_WORDS[w] for w in words if w in LAT_WORDS}
         if "left" in found and "right" in found:
             found = {"bilateral"}
-        if not found:  # no side next to the finding: the side of the performed exam (one-sided exams only)
+        if not found and _exam_side_applies(span, _concept_words(concept)):
+            # no side next to the finding: the side of the performed exam (one-sided exams only)
             found = _exam_sides(span.doc)
         for side in ("bilateral", "left", "right"):
             if side in found and side in concept.laterality:
                 code = concept.laterality[side]
                 break
     return code
+
+
+INDICATION_SECTIONS = {"indication", "history"}
+
+
+def _concept_words(c: Concept) -> set:
+    return {w for t in (c.term, *c.synonyms) for w in norm(t).split()}
+
+
+def _exam_words(doc: Doc) -> set:
+    out = set()
+    sents = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
+    for s in sents:
+        if section_at(doc, s.start_char) in EXAM_SECTIONS:
+            out.update(spec.words(s.text))
+    out |= {"breast", "breasts"} if any(w.startswith("mammo") for w in out) else set()
+    return {spec.stem(w) for w in out}
+
+
+def _exam_side_applies(span: Span, words) -> bool:
+    """Whether the side of a one-sided exam may be given to a finding with no side of its own: always in
+    the body of the report; in the indication only for a finding of the examined part (a right knee exam's
+    "knee pain", not the history of an ovarian cancer before a left thoracentesis)."""
+    if section_at(span.doc, span.start_char) not in INDICATION_SECTIONS:
+        return True
+    return bool({spec.stem(w) for w in words} & _exam_words(span.doc))
 
 
 def _exam_sides(doc: Doc) -> set:
@@ -122,6 +167,28 @@ def _exam_sides(doc: Doc) -> set:
 _SIDE_HEADER = re.compile(r"[ \t]*((?:[A-Za-z/-]+[ \t]+){0,3}[A-Za-z/-]+)[ \t]*[:,]")
 
 
+def _valid_code(code: str) -> bool:
+    try:
+        return bool(spec._icd().is_valid(code))
+    except (KeyError, ValueError, TypeError, ImportError, OSError):
+        return False
+
+
+def _token_distance(i: int, span) -> int:
+    """Tokens between position ``i`` and a span; a word before the span counts one less (modifiers
+    precede their noun: "left pleural effusion")."""
+    if i < span.start:
+        return span.start - i - 1
+    if i >= span.end:
+        return i - span.end + 1
+    return 0
+
+
+def _nearer_other(i: int, span, others) -> bool:
+    d = _token_distance(i, span)
+    return any(_token_distance(i, o) < d for o in others)
+
+
 def span_context(span: Span, ents=None) -> spec.Context:
     """Specificity context of a FINDING span: words within 8 tokens in its sentence, ANATOMY/LATERALITY
     entities of the sentence, the exam title's anatomy, clock positions, and the side (next to the
@@ -131,15 +198,12 @@ def span_context(span: Span, ents=None) -> spec.Context:
     sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
     lo, hi = max(sent.start, span.start - 8), min(sent.end, span.end + 8)
     parts = [doc[lo:hi].text]
-    sent_lat = []
     exam = []
     for e in ents:
         if e.label_ not in ("ANATOMY", "LATERALITY"):
             continue
         if sent.start <= e.start and e.end <= sent.end:
             parts.append(e.text)
-            if e.label_ == "LATERALITY":
-                sent_lat.append(e.text)
         if section_at(doc, e.start_char) in EXAM_SECTIONS and e.label_ == "ANATOMY":
             exam.append(e.text)
     wlo, whi = max(sent.start, span.start - 5), min(sent.end, span.end + 3)
@@ -147,11 +211,17 @@ def span_context(span: Span, ents=None) -> spec.Context:
     side = spec.resolve_side(spec.side_words([spec.words(t.text)[0] if spec.words(t.text) else "" for t in toks],
                                             [t.text for t in toks]))
     if side is None:
-        stoks = list(sent)
+        # a side word of the sentence, unless it belongs to another finding of the sentence (the finding
+        # nearest to it: "ovarian carcinoma ... with a recurrent left pleural effusion" -> the effusion's)
+        others = [e for e in ents if e.label_ == "FINDING" and sent.start <= e.start and e.end <= sent.end
+                  and (e.start, e.end) != (span.start, span.end)]
+        stoks = [t for t in sent if not _nearer_other(t.i, span, others)]
         found = spec.side_words([spec.words(t.text)[0] if spec.words(t.text) else "" for t in stoks],
                                 [t.text for t in stoks])
-        for t in sent_lat:
-            found |= spec.side_words(spec.words(t))
+        for e in ents:
+            if (e.label_ == "LATERALITY" and sent.start <= e.start and e.end <= sent.end
+                    and not _nearer_other(e.start, span, others)):
+                found |= spec.side_words(spec.words(e.text))
         if len(found) == 1:
             side = next(iter(found))
     if side is None:  # a paragraph led by its side ("RIGHT HIP: ... Small joint effusion.")
@@ -161,7 +231,8 @@ def span_context(span: Span, ents=None) -> spec.Context:
         found = spec.side_words(spec.words(lead), spec.words(lead, keep_case=True))
         if len(found) == 1:
             side = next(iter(found))
-    if side is None:
+    if side is None and _exam_side_applies(span, spec.words(span.text) + (
+            list(spec.title_tokens(span._.icd10cm)[0]) if span._.icd10cm and _valid_code(span._.icd10cm) else [])):
         ex = _exam_sides(doc)
         if len(ex) == 1:
             side = next(iter(ex))
@@ -232,8 +303,13 @@ def context_rules() -> dict[str, tuple[tuple, tuple]]:
         for c in r.get("context_codes") or ():
             if c.get("scope", "sentence") not in SCOPES or not c.get("code"):
                 raise ValueError(f"findings.jsonl {r['id']}: bad context code {c}")
+            extra = []
+            for a in c.get("and") or ():
+                if a.get("scope", "sentence") not in SCOPES or not a.get("any"):
+                    raise ValueError(f"findings.jsonl {r['id']}: bad 'and' condition {a}")
+                extra.append(((a.get("scope", "sentence"), int(a.get("window", WINDOW))), _cue_pattern(tuple(a["any"]))))
             codes.append((c["code"], (c.get("scope", "sentence"), int(c.get("window", WINDOW))),
-                          _cue_pattern(tuple(c.get("any") or ())), bool(c.get("skip_negated"))))
+                          _cue_pattern(tuple(c.get("any") or ())), bool(c.get("skip_negated")), tuple(extra)))
         if gates or codes:
             out[r["id"]] = (tuple(gates), tuple(codes))
     return out
@@ -277,24 +353,37 @@ def gated(span: Span, concept: Concept) -> str | None:
     return None
 
 
-def context_code(span: Span, code: str | None) -> str | None:
-    """The concept's context code whose cue the span's scope names (first rule wins), else ``code``."""
+def context_code(span: Span, code: str | None, remembered: bool = False) -> str | None:
+    """The concept's context code whose cue the span's scope names (first rule wins), else ``code``.
+    ``remembered``: the code was learned from the training reports (then the rules of the span text's own
+    lexicon concept apply to it when it is of that concept's category)."""
     if not code:
         return code
     c = _concepts_by_id().get(span._.concept) if span._.concept else None
     if c is None:
         c = concepts_by_code().get(code)
     rules = context_rules().get(c.id) if c is not None else None
-    # only the concept's own default codes are replaced (a learned or refined specific code stays)
-    if not rules or code not in {c.icd10cm, *(c.laterality or {}).values(), *(c.acuity or {}).values()}:
+    if not rules and remembered:
+        # a code remembered from the training reports under another concept ("calculus" -> N20.0, a kidney
+        # stone): the rules of the span's own lexicon concept
+        own = lookup_concept(span.text)
+        if own is not None and own is not c and context_rules().get(own.id):
+            c, rules = own, context_rules()[own.id]
+    # only the concept's own default codes, or a code of their category remembered from the training reports
+    # ("calculus" remembered as a kidney stone), are replaced: this report's context wins over the prior
+    if not rules:
+        return code
+    defaults = {c.icd10cm, *(c.laterality or {}).values(), *(c.acuity or {}).values()}
+    if (code not in defaults and code[:3] not in {d[:3] for d in defaults if d}):
         return code
     negated = None
-    for new, scope, cues, skip_negated in rules[1]:
+    for new, scope, cues, skip_negated, extra in rules[1]:
         if skip_negated:
             negated = _locally_negated(span) if negated is None else negated
             if negated:
                 continue
-        if cues is not None and cues.search(_scope_text(span, scope)):
+        if cues is not None and cues.search(_scope_text(span, scope)) and all(
+                p.search(_scope_text(span, sc)) for sc, p in extra):
             return new
     return code
 
@@ -310,7 +399,7 @@ def harmonize_context_codes(findings) -> None:
         if not rules or not rules[1] or c is None:
             continue
         defaults = {c.icd10cm, *(c.laterality or {}).values(), *(c.acuity or {}).values()}
-        rule_codes = {r[0] for r in rules[1] if not r[3]}   # not for skip_negated rules (negation is per mention)
+        rule_codes = {r[0] for r in rules[1] if not r[3] and not r[4]}   # not for skip_negated rules (negation is per mention)
         # mentions of the concept, and spans coded with one of its context codes ("CKD stage 4" remembered)
         found = {e._.icd10cm for e in findings if e._.icd10cm in rule_codes and e._.concept in (cid, None)}
         if len(found) == 1:
@@ -342,6 +431,7 @@ class Normalizer:
         self.min_search_score = min_search_score
         self.refine_codes = refine_codes
         self.memory: dict[str, str] = {}   # normalized span text -> ICD-10-CM code learned from training data
+        self._remembered = False           # whether the span being normalized took its code from the memory
 
     def learn(self, pairs) -> None:
         """Learn span-text -> code from annotated (text, code) pairs: a text's majority code, kept when it
@@ -404,13 +494,17 @@ class Normalizer:
         specific with nearby anatomy words), then a search over ICD-10-CM titles; the code is then made
         as specific as the span's context documents (icd_specificity.refine). ``ents`` are the doc's
         entities before the context filter (defaults to doc.ents)."""
+        self._remembered = False
         self._normalize(span)
+        # the context code first (a concept's default code made specific by its context: a stone at the UVJ
+        # is ureteral, a DVT of the brachial veins is of the upper extremity), then the specificity step adds
+        # the side, site or 7th character the context documents to whichever code was chosen
+        span._.icd10cm = context_code(span, span._.icd10cm, remembered=self._remembered)
         if self.refine_codes and span._.icd10cm:
             try:
                 self._refine(span, ents)
             except (ImportError, OSError):  # the ICD-10-CM tables are optional at run time
                 pass
-        span._.icd10cm = context_code(span, span._.icd10cm)
 
     def _refine(self, span: Span, ents) -> None:
         ctx = span_context(span, ents)
@@ -465,6 +559,7 @@ class Normalizer:
             elif specific is None and (base_generic.icd10cm or "")[:3] != remembered[:3]:
                 remembered = None
         if remembered is not None:
+            self._remembered = True
             code = remembered
             c = concepts_by_code().get(code)
             if c is not None and (c.laterality or c.acuity):
@@ -492,21 +587,49 @@ class Normalizer:
         """"fracture" + a nearby "rib" -> the "rib fracture" concept; also the exam's anatomy words."""
         doc = span.doc
         sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+        head = norm(span.text)
+        # the words just before the span with it, as a whole term ("lung cancer" + "screening")
+        left = []
+        for t in list(doc[max(sent.start, span.start - 3):span.start])[::-1]:
+            if not t.is_alpha:
+                break
+            left.insert(0, t.lower_)
+            c = finding_index().get(norm(" ".join(left) + " " + head))
+            if c is not None and len(left) > 1:
+                return c
         words = []
         lo, hi = max(sent.start, span.start - 6), min(sent.end, span.end + 6)
-        for t in list(doc[lo:span.start])[::-1] + list(doc[span.end:hi]):
+        if span.end < sent.end and doc[span.end].lower_ == "of":
+            # a post-nominal "of" phrase names the site however long it is ("fracture of the midshaft of
+            # the left clavicle"), up to the clause's end
+            hi = span.end
+            while hi < min(sent.end, span.end + 12) and not (doc[hi].is_punct and doc[hi].text not in "-/"):
+                hi += 1
+        # a multi-word site after the span ("fracture of the distal tibial plafond" -> tibial plafond fracture)
+        right = [t.lower_ for t in doc[span.end:hi] if t.is_alpha and not t.is_stop and t.lower_ not in LAT_WORDS]
+        last = head.split()[-1] if head.split() else ""
+        for n in (3, 2):
+            for i in range(len(right) - n + 1):
+                c = finding_index().get(" ".join(right[i:i + n]) + " " + last)
+                if c is not None and _names_head(c, head):
+                    return c
+        # the span's own modifiers first ("hepatic lobe abscess" -> hepatic abscess)
+        inner = [t for t in span[:-1] if t.is_alpha and not t.is_stop]
+        for t in inner[::-1] + list(doc[lo:span.start])[::-1] + list(doc[span.end:hi]):
             if t.is_alpha and not t.is_stop and t.lower_ not in LEADING_MODIFIERS and t.lower_ not in LAT_WORDS:
                 words.append(t.lower_)
         for e in doc.ents:
             if e.label_ == "ANATOMY":
                 last = norm(e.text).split()[-1:]
                 words.extend(last)
+                if section_at(doc, e.start_char) in EXAM_SECTIONS:
+                    # the exam's anatomy in full ("CAROTID ARTERIES" -> carotid plaque)
+                    words.extend(w for w in norm(e.text).split()[:-1] if w not in LAT_WORDS and w.isalpha())
                 # "breasts" -> "breast masses", "knees" -> "degenerative changes of the knee"
                 words.extend(w[:-1] for w in last if w.endswith("s") and not w.endswith("ss") and len(w) > 4)
         for e in doc.ents:  # the performed exam's modality ("screening" + mammogram)
             if e.label_ == "MODALITY" and section_at(doc, e.start_char) in EXAM_SECTIONS:
                 words.extend(norm(e.text).split()[-1:])
-        head = norm(span.text)
         base = lookup_concept(head)
         for w in words:
             # "{head} {w}" ("screening mammogram") only as a whole term: its suffix is the other word

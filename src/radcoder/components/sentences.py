@@ -13,6 +13,9 @@ from spacy.tokens import Doc
 
 MAX_HEADER_TOKENS = 5
 END_PUNCT = {".", "!", "?"}
+# words written with a period that does not end the sentence
+ABBREVIATIONS = frozenset({"approx", "versus", "figs", "fig", "images", "series", "number",
+                           "incl", "cont", "contd", "resp", "vert", "trans", "sagit", "coron"})
 
 
 def _is_list_marker(doc: Doc, i: int) -> bool:
@@ -42,6 +45,13 @@ def split_sentences(doc: Doc) -> Doc:
             if j >= 0 and starts[j] and _is_list_marker(doc, j):
                 continue
             if not tok.text[:1].islower():
+                starts[i] = True
+                continue
+            # terse reports start sentences in lower case ("fever, leukocytosis. r/o abscess"): a period after
+            # a full word (not an abbreviation such as "approx.", "vs.") ends the sentence
+            w = doc[i - 2] if i >= 2 else None
+            if w is not None and w.is_alpha and len(w.text) >= 5 and w.lower_ not in ABBREVIATIONS \
+                    and prev.whitespace_:
                 starts[i] = True
                 continue
         if prev.text == ":" and (i - 1 - line_start) <= MAX_HEADER_TOKENS:

@@ -35,17 +35,23 @@ from spacy.util import filter_spans
 
 from ..datafiles import resource_path
 from ..extensions import register_extensions, section_at
-from ..lexicons import finding_index, finding_pattern_ok, norm
+from ..lexicons import finding_index, finding_pattern_ok, norm, region_index, term_maps
 
 EXAM_SECTIONS = frozenset({"exam", "technique"})
 # sections where a ruler span of an exam-description label is kept without an anchor nearby (the title)
 FREE_SECTIONS = frozenset({"exam"})
 CONTEXT_LABELS = frozenset({"ANATOMY", "LATERALITY", "VIEWS", "CONTRAST"})
 ANCHOR_LABELS = frozenset({"MODALITY", "PROCEDURE", "GUIDANCE"})
+EXAM_LABELS = ("MODALITY", "ANATOMY", "LATERALITY", "CONTRAST", "VIEWS", "GUIDANCE", "PROCEDURE")
 # measurement units that collide with upper-case abbreviations in the finding lexicon
 UNIT_TOKENS = frozenset({"mci", "msv", "mgy", "mbq", "cgy", "gy", "ml", "cc", "mg", "kg", "mm", "cm"})
 PROTOCOL_WORDS = frozenset({"protocol", "protocols"})
 VIEW_WORDS = frozenset({"view", "views"})
+DETERMINERS = frozenset({"the", "a", "an", "its", "this", "that", "these", "those"})
+KEEP_EDGE = frozenset({"/"})
+# NER spans a lexicon FINDING may absorb when they lie inside it
+ABSORBABLE = frozenset({"FINDING", "ANATOMY", "LATERALITY"})
+NUMBER_RE = re.compile(r"^[<>~]?\d+([.,]\d+)?%?$")
 VIEW_INFIX = frozenset({"upright", "supine", "erect", "portable", "frontal", "lateral", "oblique", "decubitus",
                         "weight-bearing", "weightbearing", "standing", "spot"})
 
@@ -59,14 +65,21 @@ def boundary_rules() -> dict:
     return out
 
 
-def trim_finding(words: list[str]) -> tuple[int, int]:
-    """Token range ``(i, j)`` of the minimal FINDING span inside ``words`` (texts of the span's tokens)."""
+def trim_finding(words: list[str], prev: str = "", next_word: str = "") -> tuple[int, int]:
+    """Token range ``(i, j)`` of the minimal FINDING span inside ``words`` (texts of the span's tokens);
+    ``prev``/``next_word`` are the words just before and after the span."""
     n = len(words)
     text = " ".join(words)
     if n < 2 or (norm(text) in finding_index() and finding_pattern_ok(text)):
         return 0, n
     rules = boundary_rules()
     low = [w.lower() for w in words]
+    # "ring narrowing the lumen": a participle followed by a determiner is the verb, not the head
+    if low[-1].endswith("ing") and next_word.lower() in DETERMINERS:
+        n -= 1
+        words, low = words[:n], low[:n]
+        if n < 2 or norm(" ".join(words)) in finding_index():
+            return 0, n
     i = 0
     for k in range(n - 1):
         nxt = low[k + 1]
@@ -74,9 +87,36 @@ def trim_finding(words: list[str]) -> tuple[int, int]:
                 and not (k + 2 < n and low[k + 2] in rules["finding_side_compound_next"]):
             i = k + 1
     drop, size = rules["finding_leading_drop"], rules["finding_leading_drop_pattern"]
-    while n - i > 1 and (low[i] in drop or size.match(low[i])):
+    sizes, after_size = rules["finding_size_words"], rules["finding_leading_drop_after_size"]
+    while n - i > 1 and (low[i] in drop or size.match(low[i])
+                         or (low[i] in after_size and (low[i - 1] if i else prev.lower()) in sizes)):
         i += 1
     return i, n
+
+
+@cache
+def contrast_vocabulary() -> frozenset[str]:
+    """Words of the contrast lexicon that name contrast (function words and routes left out)."""
+    words = set()
+    for surface in term_maps().get("CONTRAST", {}):
+        for w in re.split(r"[\s]+", surface.lower()):
+            words.add(w)
+            words.add(w.split("-")[0])
+    return frozenset(words - boundary_rules()["contrast_non_naming_words"])
+
+
+def finding_is_noise(words: list[str]) -> bool:
+    """A FINDING span that names no problem: no letters, a trailing number ("PSV 342"), or a last word that
+    cannot head a problem name (a function word, a descriptor, an exam or administrative noun)."""
+    if not words or not any(c.isalpha() for w in words for c in w):
+        return True
+    if norm(" ".join(words)) in finding_index():
+        return False
+    last = words[-1].lower()
+    if NUMBER_RE.match(last):
+        # "CKD stage 3", "type 2": a number that completes a stage/grade/type name
+        return not (len(words) > 1 and words[-2].lower() in boundary_rules()["finding_number_heads"])
+    return last in boundary_rules()["finding_nonhead_words"]
 
 
 def _sent_bounds(doc: Doc, e: Span) -> tuple[int, int]:
@@ -88,12 +128,15 @@ def _sent_bounds(doc: Doc, e: Span) -> tuple[int, int]:
 
 class SpanFix:
     def __init__(self, nlp: Language, name: str = "radcoder_spanfix", *, anchor_window: int = 3,
-                 ruler_context: bool = True, fix_boundaries: bool = True):
+                 ruler_context: bool = True, fix_boundaries: bool = True, code_extend: bool = False):
         self.name = name
         self.nlp = nlp
         self.anchor_window = anchor_window
         self.ruler_context = ruler_context
         self.fix_boundaries = fix_boundaries
+        # §7.9 extension of a known term over code-changing modifiers ("hernia" -> "inguinal hernia"): off by
+        # default, the older hand-written gold mostly leaves such modifiers out
+        self.code_extend = code_extend
         self.free_sections = FREE_SECTIONS
 
     # ------------------------------------------------------------------ rules
@@ -112,6 +155,8 @@ class SpanFix:
         text = e.text
         if len(e) == 1 and text.lower() in UNIT_TOKENS and not text.isupper():
             return True
+        if finding_is_noise([t.text for t in e]):
+            return True
         return e.end < len(doc) and doc[e.end].lower_ in PROTOCOL_WORDS
 
     @staticmethod
@@ -120,13 +165,38 @@ class SpanFix:
         return e.end < len(doc) and doc[e.end].lower_ in boundary_rules()["procedure_device_next"]
 
     @staticmethod
+    def _not_performed(doc: Doc, e: Span) -> bool:
+        """A procedure recommended, considered or declined (§7.3: only the procedure performed is
+        annotated), or the injection of a contrast agent or tracer ("after intravenous injection")."""
+        rules = boundary_rules()
+        if e.start > 0 and e[-1].lower_ in rules["procedure_injection_words"] \
+                and doc[e.start - 1].lower_ in rules["procedure_agent_prev"]:
+            return True
+        if e.start > 0 and doc[e.start - 1].lower_ in rules["procedure_drop_prev"]:
+            return True  # "placed to bag drainage": the catheter output, not a procedure
+        if section_at(doc, e.start_char) in EXAM_SECTIONS:
+            return False
+        lo, hi = _sent_bounds(doc, e)
+        words = {t.lower_ for t in doc[lo:hi]}
+        return bool(words & rules["procedure_not_performed_cues"])
+
+    @staticmethod
     def _extend(doc: Doc, e: Span, taken: set[int]) -> Span:
         n = len(doc)
         if e.label_ == "FINDING":
-            i, j = trim_finding([t.text for t in e])
+            prev = doc[e.start - 1].text if e.start > 0 else ""
+            nxt = doc[e.end].text if e.end < n else ""
+            i, j = trim_finding([t.text for t in e], prev, nxt)
             if (i, j) != (0, len(e)):
                 return Span(doc, e.start + i, e.start + j, label=e.label, kb_id=e.kb_id, span_id=e.id)
             return e
+        if e.label_ == "VIEWS":
+            # "magnification CC and ML views", "spot compression CC and MLO views" (the view names)
+            i = e.start
+            while i > 0 and doc[i - 1].lower_ in boundary_rules()["views_leading_words"] and i - 1 not in taken:
+                i -= 1
+            if i != e.start:
+                e = Span(doc, i, e.end, label=e.label, kb_id=e.kb_id, span_id=e.id)
         if e.label_ == "VIEWS" and e[-1].lower_ not in VIEW_WORDS:
             j = e.end
             if j < n and doc[j].lower_ in VIEW_INFIX and j + 1 < n and doc[j + 1].lower_ in VIEW_WORDS:
@@ -160,19 +230,86 @@ class SpanFix:
         if not matches:
             return ents
         out = list(ents)
+        index = finding_index()
         for e in ents:
-            if e.label_ != "FINDING" or e.ent_id_ or self._known_finding(e.text):
+            if e.label_ != "FINDING" or e.ent_id_:
                 continue
             sup = [m for m in matches if m[0] <= e.start and m[1] >= e.end and m[1] - m[0] > len(e)]
+            if self._known_finding(e.text):
+                if not self.code_extend:
+                    continue
+                # a known term inside a longer lexicon term with another code: the extra words are
+                # code-changing modifiers and belong in the span (§7.9: "inguinal hernia", "EtOH cirrhosis")
+                own = index.get(norm(e.text))
+                sup = [m for m in sup if own is not None and own.icd10cm
+                       and index.get(norm(doc[m[0]:m[1]].text)) is not None
+                       and index[norm(doc[m[0]:m[1]].text)].icd10cm not in (None, own.icd10cm)
+                       and not self._side_inside(doc, m[0], m[1])]
             if not sup:
                 continue
             start, end, pid = max(sup, key=lambda m: (m[1] - m[0], -m[0]))
             clash = [o for o in out if o is not e and o.start < end and start < o.end]
-            if any(not o.ent_id_ for o in clash):
+            # NER spans of other labels win, except fragments of the same term lying inside it
+            # ("EtOH" + "cirrhosis", "HEPATIC" (ANATOMY) + "ABSCESS")
+            if any(not o.ent_id_ and not (o.start >= start and o.end <= end and o.label_ in ABSORBABLE)
+                   for o in clash):
                 continue
             new = Span(doc, start, end, label=e.label, span_id=pid or e.id)
             out = [o for o in out if o is not e and o not in clash] + [new]
         return sorted(out, key=lambda x: x.start)
+
+    @staticmethod
+    def _side_inside(doc: Doc, start: int, end: int) -> bool:
+        side = boundary_rules()["finding_side_words"]
+        return any(t.lower_ in side for t in doc[start:end])
+
+    @staticmethod
+    def _relabel(doc: Doc, e: Span) -> Span:
+        """An NER exam-description span whose text is a lexicon term of exactly one other exam label takes
+        that label ("MRCP" is a MODALITY, "Mammograms" is not an ANATOMY, "LIMITED" is VIEWS)."""
+        if e.ent_id_ or e.label_ not in EXAM_LABELS or e.label_ == "GUIDANCE":
+            return e  # "under fluoroscopy" is guidance although "fluoroscopy" is a modality term
+        key = norm(e.text)
+        maps = term_maps()
+        own = key in maps.get(e.label_, {}) or (e.label_ == "ANATOMY" and key in region_index())
+        if own:
+            return e
+        other = [lab for lab in EXAM_LABELS if lab != "ANATOMY" and key in maps.get(lab, {})]
+        if len(other) != 1:
+            return e
+        return Span(doc, e.start, e.end, label=other[0], kb_id=e.kb_id, span_id=e.id)
+
+    @staticmethod
+    def _contrast_ok(e: Span) -> bool:
+        """A CONTRAST span names contrast: one of its words is a contrast word of the lexicon
+        ("without internal vascularity", "SINGLE GESTATION" are not)."""
+        vocab = contrast_vocabulary()
+        return any(t.lower_ in vocab or t.lower_.split("-")[0] in vocab for t in e)
+
+    @staticmethod
+    def _merge_views(doc: Doc, ents: list[Span]) -> list[Span]:
+        """Adjacent VIEWS spans are one view list ("AP and cephalic" + "tilt views")."""
+        out: list[Span] = []
+        for e in sorted(ents, key=lambda x: x.start):
+            if out and e.label_ == "VIEWS" and out[-1].label_ == "VIEWS" and out[-1].end == e.start:
+                p = out.pop()
+                e = Span(doc, p.start, e.end, label=e.label, kb_id=p.kb_id, span_id=p.id)
+            out.append(e)
+        return out
+
+    @staticmethod
+    def _strip_edges(doc: Doc, e: Span) -> Span | None:
+        """§1: a span never starts or ends with whitespace or punctuation ("PA AND LATERAL)", "W/O\\n")."""
+        i, j = e.start, e.end
+        while i < j and (doc[i].is_punct or doc[i].is_space) and doc[i].text not in KEEP_EDGE:
+            i += 1
+        while j > i and (doc[j - 1].is_punct or doc[j - 1].is_space) and doc[j - 1].text not in KEEP_EDGE:
+            j -= 1
+        if i == j:
+            return None
+        if (i, j) == (e.start, e.end):
+            return e
+        return Span(doc, i, j, label=e.label, kb_id=e.kb_id, span_id=e.id)
 
     # ------------------------------------------------------------------ call
     def __call__(self, doc: Doc) -> Doc:
@@ -181,13 +318,20 @@ class SpanFix:
             return doc
         if self.fix_boundaries:
             ents = self._complete_fragments(doc, ents)
-        anchors = [e for e in ents if e.label_ in ANCHOR_LABELS]
+        anchors = [e for e in ents if e.label_ in ANCHOR_LABELS or e.label_ == "VIEWS"]
         kept: list[Span] = []
         for e in ents:
+            e = self._strip_edges(doc, e)
+            if e is None:
+                continue
+            if self.fix_boundaries:
+                e = self._relabel(doc, e)
+            if e.label_ == "CONTRAST" and not self._contrast_ok(e):
+                continue
             ruler = bool(e.ent_id_)
             if e.label_ == "FINDING" and self._drop_finding(doc, e):
                 continue
-            if e.label_ == "PROCEDURE" and self._drop_procedure(doc, e):
+            if e.label_ == "PROCEDURE" and (self._drop_procedure(doc, e) or self._not_performed(doc, e)):
                 continue
             if self.ruler_context and ruler and e.label_ in CONTEXT_LABELS \
                     and section_at(doc, e.start_char) not in self.free_sections \
@@ -202,14 +346,16 @@ class SpanFix:
                 new = self._extend(doc, e, taken - own)
                 taken |= set(range(new.start, new.end))
                 fixed.append(new)
-            kept = fixed
+            kept = self._merge_views(doc, fixed)
         doc.ents = filter_spans(kept)
         return doc
 
 
 @Language.factory("radcoder_spanfix", assigns=["doc.ents"],
-                  default_config={"anchor_window": 3, "ruler_context": True, "fix_boundaries": True})
-def make_spanfix(nlp: Language, name: str, anchor_window: int, ruler_context: bool, fix_boundaries: bool):
+                  default_config={"anchor_window": 3, "ruler_context": True, "fix_boundaries": True,
+                                  "code_extend": False})
+def make_spanfix(nlp: Language, name: str, anchor_window: int, ruler_context: bool, fix_boundaries: bool,
+                 code_extend: bool):
     register_extensions()
     return SpanFix(nlp, name, anchor_window=anchor_window, ruler_context=ruler_context,
-                   fix_boundaries=fix_boundaries)
+                   fix_boundaries=fix_boundaries, code_extend=code_extend)

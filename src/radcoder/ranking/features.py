@@ -76,10 +76,22 @@ def _unspecified(code: str) -> bool:
         return False
 
 
-def blocked(code: str, mentions: Sequence[FindingMention], decisions: Sequence[IcdDecision]) -> bool:
-    """True when every mention of ``code`` is negated/uncertain/hypothetical and no rule chose it
-    (guideline: never code such findings)."""
+# sections whose present mentions alone never make a code (guideline §7.19: a finding stated only in FINDINGS
+# is not coded when the report has an impression)
+BODY_ONLY = ("findings", "technique", "comparison")
+
+
+def blocked(code: str, mentions: Sequence[FindingMention], decisions: Sequence[IcdDecision],
+            has_impression: bool | None = None) -> bool:
+    """True when the ranker may not add ``code`` (a code the rules chose is never blocked): every
+    mention is negated/uncertain/hypothetical (never code such findings), there is no mention, or, in a
+    report with an impression, every present mention lies in the body of the report (§7.19)."""
     if code in {d.code for d in decisions}:
         return False
     ms = [m for m in mentions if m.code == code]
-    return bool(ms) and all(m.assertion in BLOCKED for m in ms) or not ms
+    if not ms or all(m.assertion in BLOCKED for m in ms):
+        return True
+    if has_impression:
+        present = [m for m in ms if m.assertion not in BLOCKED]
+        return all(m.section in BODY_ONLY for m in present)
+    return False

@@ -25,7 +25,7 @@ class IcdRescorer:
         mentions = coding_view(mentions, doc.text, has_impression)
         rules = selection_rules()
         cands = [c for c in candidate_codes(mentions, decisions)
-                 if not blocked(c, mentions, decisions) and not rules.is_uncoded(c)]
+                 if not blocked(c, mentions, decisions, has_impression) and not rules.is_uncoded(c)]
         if not cands:
             return list(decisions)
         X = [features(c, mentions, decisions, len(doc.text)) for c in cands]

@@ -63,7 +63,7 @@ def _rows(nlp, records):
             gold = set(rec.get("icd10cm", []))
             mentions = coding_view(mentions, doc.text, has_impression or None)
             for c in candidate_codes(mentions, decisions):
-                if blocked(c, mentions, decisions):
+                if blocked(c, mentions, decisions, has_impression):
                     continue
                 X.append(features(c, mentions, decisions, len(doc.text)))
                 y.append(int(c in gold))

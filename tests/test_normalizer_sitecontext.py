@@ -1,0 +1,121 @@
+"""Site-aware context codes, synonym families and side attribution of the normalizer (findings.jsonl
+'context_codes' with 'and' conditions, icd_specificity limb/inclusion handling)."""
+import pytest
+
+from radcoder import icd_specificity as spec
+from radcoder.components.normalizer import context_rules, lookup_concept
+
+
+def _doc(nlp, text, spans):
+    doc = nlp.make_doc(text)
+    for name in ("radcoder_sentences", "radcoder_sectionizer"):
+        doc = nlp.get_pipe(name)(doc)
+    ents = []
+    for sub, label, *nth in spans:
+        i = -1
+        for _ in range((nth or [1])[0]):
+            i = text.index(sub, i + 1)
+        ents.append(doc.char_span(i, i + len(sub), label=label))
+    doc.ents = ents
+    return nlp.get_pipe("radcoder_normalizer")(doc)
+
+
+def _code(nlp, text, span, others=()):
+    doc = _doc(nlp, text, [(span, "FINDING"), *((o, "FINDING") for o in others)])
+    return {e.text: e._.icd10cm for e in doc.ents}[span]
+
+
+@pytest.mark.parametrize("text,span,code", [
+    # synonym families
+    ("INDICATION: Acute right hand weakness and slurred speech.", "slurred speech", "R47.81"),
+    ("INDICATION: Acute right hand weakness and slurred speech.", "hand weakness", "R29.898"),
+    ("INDICATION: Sore throat, fever and trismus.", "trismus", "R25.2"),
+    ("INDICATION: Painless hematochezia since this morning.", "hematochezia", "K92.1"),
+    ("Hx: R pulsatile tinnitus x 2 mo.", "pulsatile tinnitus", "H93.A1"),
+    ("FINDINGS: Mild left ventricular hypertrophy.", "left ventricular hypertrophy", "I51.7"),
+    ("FINDINGS: Common bile duct dilatation to 11 mm.", "Common bile duct dilatation", "K83.8"),
+    # a bare stone takes its site from the words next to it
+    ("FINDINGS: 5 mm calculus at the left ureterovesical junction.", "calculus", "N20.1"),
+    ("FINDINGS: 4 mm nonobstructing calculus in the lower pole of the right kidney.", "calculus", "N20.0"),
+    ("FINDINGS: Gallbladder contains multiple stones.", "stones", "K80.20"),
+    ("FINDINGS: Gallbladder distended with multiple stones, one impacted in the neck.", "stones", "K80.21"),
+    # combination codes
+    ("FINDINGS: Obstructing ureteral stone with mild left hydronephrosis.", "hydronephrosis", "N13.2"),
+    ("FINDINGS: No hydronephrosis. Nonobstructing renal stone.", "hydronephrosis", "N13.30"),
+    ("Hx: EtOH cirrhosis w/ recurrent ascites.", "EtOH cirrhosis", "K70.31"),
+    ("IMPRESSION: Acute calculous cholecystitis w/ stone impacted in GB neck.", "Acute calculous cholecystitis", "K80.01"),
+    ("IMPRESSION: Active diverticular hemorrhage in the proximal descending colon.", "diverticular hemorrhage", "K57.31"),
+    # lymphadenopathy at a named station is localized
+    ("FINDINGS: Reactive-appearing level II lymphadenopathy bilaterally.", "lymphadenopathy", "R59.0"),
+    ("FINDINGS: Diffuse lymphadenopathy in the chest, abdomen and pelvis.", "lymphadenopathy", "R59.1"),
+    ("FINDINGS: Enlarged lymph nodes noted, lymphadenopathy.", "lymphadenopathy", "R59.9"),
+    # nodal metastasis by station, whatever primary is named with it
+    ("IMPRESSION: Hypermetabolic L inguinal adenopathy c/w nodal metastatic melanoma.", "nodal metastatic melanoma", "C77.4"),
+    # DVT by vein, side from the sentence
+    ("IMPRESSION: Acute occlusive deep vein thrombosis of the left brachial veins.", "deep vein thrombosis", "I82.622"),
+    ("IMPRESSION: Occlusive deep vein thrombosis of the right common femoral vein.", "deep vein thrombosis", "I82.411"),
+    # former smoker (GUIDELINE 7.1)
+    ("INDICATION: 66-year-old man, former smoker (38 pack-years).", "smoker", "Z87.891"),
+    ("INDICATION: 66-year-old man, smoker.", "smoker", "F17.210"),
+    # fall from a ladder further away in the sentence
+    ("Clinical history: 46-year-old man after a fall of approximately 8 feet from a ladder.", "fall", "W11.XXXA"),
+])
+def test_site_context(rules_nlp, text, span, code):
+    assert _code(rules_nlp, text, span) == code
+
+
+def test_disc_radiculopathy_needs_the_nerve_root_in_the_sentence(rules_nlp):
+    text = ("FINDINGS: At L5-S1 there is a left paracentral disc extrusion compressing the traversing left S1 nerve root. "
+            "At L4-5 there is a small broad-based disc bulge without spinal stenosis.")
+    doc = _doc(rules_nlp, text, [("disc extrusion", "FINDING"), ("disc bulge", "FINDING")])
+    assert [e._.icd10cm for e in doc.ents] == ["M51.17", "M51.26"]
+
+
+def test_and_conditions_load():
+    rules = context_rules()["urolithiasis"][1]
+    assert any(r[4] for r in rules) and any(not r[4] for r in rules)
+
+
+def test_fracture_site_in_long_of_phrase(rules_nlp):
+    text = "FINDINGS: Displaced, mildly comminuted fracture of the midshaft of the left clavicle."
+    assert _code(rules_nlp, text, "Displaced, mildly comminuted fracture") == "S42.022A"
+
+
+def test_pilon_and_colles(rules_nlp):
+    assert _code(rules_nlp, "FINDINGS: Comminuted fracture of the left distal tibial plafond.", "fracture") == "S82.872A"
+    text = "EXAM: XR WRIST RIGHT\nFINDINGS: Impacted right distal radius fracture, consistent with a Colles fracture."
+    assert _code(rules_nlp, text, "distal radius fracture") == "S52.531A"
+
+
+def test_nondisplaced_overrides_displaced_default(rules_nlp):
+    text = "IMPRESSION: Nondisplaced left lateral malleolar fracture."
+    assert _code(rules_nlp, text, "lateral malleolar fracture") == "S82.65XA"
+    text = "IMPRESSION: Left lateral malleolar fracture."
+    assert _code(rules_nlp, text, "lateral malleolar fracture") == "S82.62XA"
+
+
+def test_side_word_of_another_finding_is_not_taken(rules_nlp):
+    text = "INDICATION: Ovarian carcinoma on chemotherapy, with dyspnea and a recurrent left pleural effusion."
+    doc = _doc(rules_nlp, text, [("Ovarian carcinoma", "FINDING"), ("pleural effusion", "FINDING")])
+    assert doc.ents[0]._.icd10cm == "C56.9"
+    text = "INDICATION: Ovarian carcinoma, left side."
+    assert _code(rules_nlp, text, "Ovarian carcinoma") == "C56.2"
+
+
+def test_exam_side_not_given_to_a_history_of_another_organ(rules_nlp):
+    text = "EXAM: LEFT UPPER EXTREMITY VENOUS DUPLEX\nHISTORY: History of small cell lung cancer, now arm swelling."
+    doc = _doc(rules_nlp, text, [("LEFT", "LATERALITY"), ("small cell lung cancer", "FINDING"), ("arm swelling", "FINDING")])
+    codes = {e.text: e._.icd10cm for e in doc.ents}
+    assert codes["small cell lung cancer"] == "C34.90"
+
+
+def test_limb_words_and_inclusion_clause():
+    ctx = spec.build_context("melanoma L heel", side="left")
+    assert spec.refine("C43.9", ctx) == "C43.72"
+    ctx = spec.build_context("lump wrist swelling", side="right")
+    assert spec.refine("R22.9", ctx) == "R22.31"
+
+
+def test_lookup_variants():
+    assert lookup_concept("common bile duct dilatation").id == lookup_concept("common bile duct dilation").id
+    assert lookup_concept("nodal metastatic melanoma").id == "lymph_node_metastases"
