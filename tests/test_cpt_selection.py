@@ -202,3 +202,43 @@ def test_percutaneous_pelvic_abscess_drainage_is_not_the_transrectal_code(coder)
     assert code(coder, text, [F("IR", "pelvis", guidance="CT")]) == [("49406", (), 1)]
     tv = text.replace("Transgluteal", "Transvaginal")
     assert code(coder, tv, [F("IR", "pelvis", guidance="CT")]) == [("49407", (), 1)]
+
+
+# ---------------------------------------------------------------- round 2
+def test_abi_without_levels_is_limited(coder):
+    t = "ANKLE-BRACHIAL INDEX\nResting ankle-brachial indices were obtained bilaterally.\nImpression: Normal."
+    assert code(coder, t, [F("DUPLEX", "extremity_arteries", "bilateral")]) == [("93922", (), 1)]
+    t2 = "ANKLE-BRACHIAL INDEX\nSegmental pressures and pulse volume recordings at thigh, calf and ankle.\nImp: Normal."
+    assert code(coder, t2, [F("DUPLEX", "extremity_arteries", "bilateral")]) == [("93923", (), 1)]
+
+
+def test_dialysis_access_duplex_vs_vessel_mapping(coder):
+    t = "DUPLEX OF HEMODIALYSIS ACCESS, LEFT ARM\nFistula flow 600 mL/min."
+    assert code(coder, t, [F("DUPLEX", "dialysis_access", "left")]) == [("93990", (), 1)]
+    t2 = "DUPLEX VESSEL MAPPING PRIOR TO AV FISTULA CREATION, LEFT ARM\nVeins patent."
+    assert [c for c, _, _ in code(coder, t2, [F("DUPLEX", "dialysis_access", "left")])] == ["93986"]
+
+
+def test_twin_gestation_adds_each_additional_gestation(coder):
+    t = "OB US <14 WEEKS\nTwo intrauterine gestational sacs; dichorionic diamniotic twin pregnancy."
+    assert code(coder, t, [F("US", "obstetric", extent="complete")]) == [("76801", (), 1), ("76802", (), 1)]
+
+
+def test_pet_initial_staging_title_wins_over_recommended_follow_up(coder):
+    t = ("PET/CT SKULL BASE TO MID-THIGH, INITIAL STAGING\nINDICATION: New lung cancer.\nFINDINGS: Avid mass.\n"
+         "IMPRESSION: Follow-up chest CT recommended for a small nodule.")
+    assert code(coder, t, [F("PET", "skull_base_to_mid_thigh", contrast="without")], setting="professional") == \
+        [("78815", ("26", "PI"), 1)]
+
+
+def test_recommended_repeat_is_not_modifier_76(coder):
+    t = "EXAM: XR RIGHT ELBOW 3V  HISTORY: fall. FINDINGS: Effusion. IMPRESSION: Consider repeat views in 7-10 days."
+    assert code(coder, t, [F("XR", "elbow", "right", views=3)]) == [("73080", ("RT",), 1)]
+
+
+def test_contrast_supply_of_guided_injection(coder):
+    t = ("LEFT L5-S1 TRANSFORAMINAL EPIDURAL STEROID INJECTION\nProcedure: Injection of 1 mL Omnipaque 240 under "
+         "fluoroscopy.")
+    fr = [F("IR", "lumbar_sacral_spine", "left", contrast="with", guidance="FLUORO")]
+    assert ("Q9966", (), 1) in code(coder, t, fr)
+    assert not any(c.startswith("Q99") for c, _, _ in code(coder, t, fr, setting="professional"))

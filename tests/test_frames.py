@@ -236,3 +236,95 @@ def test_ordered_contrast_in_title_is_no_discrepancy(nlp):
             "administered.\nIMPRESSION: Volume loss.")
     assert frames(nlp, text)[0]["contrast"] == "without"
     assert "header_body_discrepancy" not in flag_codes(nlp, text)
+
+
+# ---------------------------------------------------------------- round 2: general frame conventions
+def frame_full(nlp, text):
+    return [dict(fr) for fr in nlp(text)._.get(FRAMES)]
+
+
+def test_one_line_report_title_stops_at_double_spaced_label(nlp):
+    fr = frames(nlp, "EXAM: XR LEFT WRIST 3V  HISTORY: fell on an outstretched hand. FINDINGS: No fracture.")
+    assert [(f["region"], f["laterality"], f["views"]) for f in fr] == [("wrist", "left", 3)]
+
+
+def test_oral_contrast_not_given_keeps_iv_contrast(nlp):
+    fr = frames(nlp, "CT ABDOMEN/PELVIS W/ CONTRAST\nINDICATION: Pain.\nTECHNIQUE: Axial images after 90 mL "
+                     "Omnipaque 350 IV; oral contrast was not given.\nFINDINGS: Normal.")
+    assert fr[0]["contrast"] == "with"
+
+
+def test_title_shorthand_wo_w_is_without_with(nlp):
+    fr = frame_full(nlp, "CT CHEST WO/W CONTRAST\nHx: mass.\nNoncontrast and contrast-enhanced images.\nIMP: Normal.")
+    assert fr[0]["contrast"] == "without_with" and fr[0]["title_contrast"] == "without_with"
+
+
+def test_protocol_region_is_not_a_second_exam(nlp):
+    fr = frames(nlp, "EXAM: CT ABDOMEN WITHOUT AND WITH CONTRAST, LIVER PROTOCOL\nINDICATION: Lesion.\nFINDINGS: Normal.")
+    assert [(f["modality"], f["region"]) for f in fr] == [("CT", "abdomen")]
+
+
+def test_parenthesised_part_of_the_region_is_the_region(nlp):
+    fr = frames(nlp, "US ABDOMEN LIMITED (PYLORUS)\nHx: vomiting infant.\nPyloric muscle 2 mm.\nIMP: Normal.")
+    assert fr[0]["region"] == "stomach"
+    fr = frames(nlp, "US ABDOMEN LIMITED (RIGHT UPPER QUADRANT)\nINDICATION: Pain.\nFINDINGS: Normal gallbladder.")
+    assert (fr[0]["region"], fr[0]["laterality"]) == ("abdomen", None)
+
+
+def test_side_from_the_views_statement(nlp):
+    fr = frames(nlp, "XR HAND 2 VIEWS\nHx: pain.\nPA and lateral views of the R hand.\nIMP: Normal.")
+    assert fr[0]["laterality"] == "right"
+
+
+def test_qualified_second_lateral_view_counts(nlp):
+    fr = frames(nlp, "EXAM: XR LUMBAR SPINE, 3 VIEWS\nINDICATION: Pain.\nFINDINGS:\nAP, lateral and coned L5-S1 "
+                     "lateral views. Normal alignment.\nIMPRESSION: Normal.")
+    assert fr[0]["views"] == 3
+
+
+def test_named_title_views_vs_documented_single_view(nlp):
+    fr = frame_full(nlp, "XR CHEST PA AND LATERAL\nINDICATION: Cough.\nTECHNIQUE: Single AP view only; patient "
+                         "unable to stand.\nFINDINGS: Clear lungs.\nIMPRESSION: Normal.")
+    assert fr[0]["views"] == 1 and fr[0]["title_views"] == 2
+
+
+def test_extent_named_in_title_or_stopped_exam(nlp):
+    fr = frame_full(nlp, "EXAM: XR ANKLE COMPLETE RIGHT (3 VIEWS)\nINDICATION: Sprain.\nFINDINGS: Normal.")
+    assert fr[0]["extent"] == "complete"
+    fr = frame_full(nlp, "MRI LUMBAR SPINE WITHOUT CONTRAST\nINDICATION: Pain.\nTECHNIQUE: Sagittal T1 and T2. The "
+                         "examination was terminated early for claustrophobia.\nFINDINGS: Normal.")
+    assert fr[0]["extent"] == "limited"
+
+
+def test_ta_plus_tv_is_two_frames(nlp):
+    fr = frame_full(nlp, "EXAM: PELVIC US, TA + TV\nINDICATION: Pain.\nFINDINGS: Normal uterus and ovaries.")
+    assert [(f["region"], f["extent"]) for f in fr if f["modality"] == "US"][1][1] is None
+    assert len(fr) == 2
+
+
+def test_us_title_naming_duplex_and_bilateral_duplex_is_complete(nlp):
+    fr = frame_full(nlp, "EXAM: US CAROTID DUPLEX BILATERAL\nINDICATION: Bruit.\nFINDINGS: No stenosis.")
+    assert (fr[0]["modality"], fr[0]["laterality"], fr[0]["extent"]) == ("DUPLEX", "bilateral", "complete")
+
+
+def test_dialysis_access_arm_is_one_frame(nlp):
+    fr = frames(nlp, "EXAM: DUPLEX OF HEMODIALYSIS ACCESS, RIGHT ARM\nINDICATION: Low flow.\nFINDINGS: Patent fistula.")
+    assert [(f["region"], f["laterality"]) for f in fr] == [("dialysis_access", "right")]
+
+
+def test_spine_levels_and_procedural_contrast_of_injection(nlp):
+    fr = frames(nlp, "RIGHT L4-L5 TRANSFORAMINAL EPIDURAL STEROID INJECTION UNDER FLUOROSCOPY\nHistory: radiculopathy.\n"
+                     "Procedure: Needle placed under fluoroscopic guidance. Injection of 1 mL Omnipaque 240 showed "
+                     "epidural spread.\nImpression: Successful injection.")
+    assert (fr[0]["modality"], fr[0]["region"], fr[0]["laterality"], fr[0]["contrast"]) == \
+        ("IR", "lumbar_spine", "right", "with")
+
+
+def test_mammography_view_names_spelled_out_and_implant_views(nlp):
+    fr = frames(nlp, "DIAGNOSTIC MAMMOGRAM RIGHT BREAST\nHistory: lump.\nCraniocaudal, mediolateral oblique and true "
+                     "lateral views of the right breast were obtained.\nImpression: Benign.")
+    assert fr[0]["views"] == 3
+    fr = frames(nlp, "EXAM: SCREENING MAMMOGRAM BILATERAL\nHISTORY: Screening. Implants.\nTECHNIQUE: Bilateral CC and "
+                     "MLO views, plus implant-displaced CC and MLO views of each breast; additional right ML view.\n"
+                     "IMPRESSION: Negative.")
+    assert fr[0]["views"] == 4

@@ -321,3 +321,116 @@ def test_diverticulosis_not_coded_beside_diverticulitis_even_when_the_ranker_add
     assert prune_codes(["K57.32", "K57.30"], table) == ["K57.32"]
     assert prune_codes(["K57.20", "K57.32"], table) == ["K57.20"]
     assert prune_codes(["K57.30", "N20.0"], table) == ["K57.30", "N20.0"]
+
+
+# ---------------------------------------------------------------- round 2: first-listed order on unseen writers
+def test_excludes1_nos_note_on_a_whole_category_does_not_exclude_its_other_members(table):
+    # I65 Excludes1 "insufficiency, NOS, of precerebral artery (G45.-)": amaurosis fugax G45.3 is still coded
+    assert prune_codes(["I65.23", "G45.3"], table) == ["I65.23", "G45.3"]
+    # ... but the note still excludes the member that names precerebral insufficiency
+    assert prune_codes(["I65.23", "G45.2"], table) == ["G45.2"]
+    # specific Excludes1 notes are unaffected
+    assert prune_codes(["N20.0", "N13.2"], table) == ["N13.2"]
+
+
+def test_indication_finding_confirmed_by_the_impression_is_first_listed(table):
+    text = ("INDICATION: Follow-up of right upper lobe nodule.\n"
+            "IMPRESSION: Stable 6 mm right upper lobe nodule. Centrilobular emphysema.")
+    ms = [mention(text, "nodule", "R91.1", section="indication"),
+          mention(text, "nodule", "R91.1", nth=1),
+          mention(text, "Centrilobular emphysema", "J43.2")]
+    assert codes_of(ms, text, table) == ["R91.1", "J43.2"]
+
+
+def test_confirmed_answer_to_the_question_is_first_even_when_a_finding(table):
+    text = ("INDICATION: Headache, vomiting. Evaluate for posterior fossa mass.\n"
+            "IMPRESSION: Cerebellar mass with obstructive hydrocephalus.")
+    ms = [mention(text, "posterior fossa mass", "R90.0", "hypothetical", "indication"),
+          mention(text, "Cerebellar mass", "R90.0"),
+          mention(text, "obstructive hydrocephalus", "G91.1")]
+    assert codes_of(ms, text, table)[0] == "R90.0"
+
+
+def test_indication_restated_in_a_trauma_report_does_not_outrank_the_injury(table):
+    text = ("Hx: knee swelling after fall.\n"
+            "IMP: Effusion and lateral femoral condyle contusion.")
+    ms = [mention(text, "swelling", "M25.469", section="indication"),
+          mention(text, "Effusion", "M25.469"),
+          mention(text, "contusion", "S80.00XA")]
+    assert codes_of(ms, text, table)[0] == "S80.00XA"
+
+
+def test_finding_called_incidental_follows_the_answer(table):
+    text = ("EXAM: US CAROTID DUPLEX BILATERAL\nCLINICAL HISTORY: Amaurosis fugax, right eye.\n"
+            "IMPRESSION:\n1. Right ICA stenosis of 50-69%.\n2. Left ICA stenosis less than 50%.\n"
+            "3. Incidental 1.4 cm left thyroid nodule.")
+    ms = [mention(text, "Amaurosis fugax", "G45.3", section="indication"),
+          mention(text, "ICA stenosis", "I65.21"),
+          mention(text, "ICA stenosis", "I65.22", nth=1),
+          mention(text, "thyroid nodule", "E04.1")]
+    assert codes_of(ms, text, table) == ["I65.23", "G45.3", "E04.1"]
+
+
+def test_vascular_exam_finding_answers_a_known_disease_of_another_system(table):
+    text = ("EXAM: DUPLEX EVALUATION OF HEMODIALYSIS ACCESS, LEFT ARM\n"
+            "INDICATION: ESRD on hemodialysis. Prolonged bleeding after needle removal.\n"
+            "IMPRESSION: Greater than 50% stenosis of the cephalic arch outflow.")
+    ms = [mention(text, "ESRD", "N18.6", section="indication"),
+          mention(text, "hemodialysis", "Z99.2", section="indication"),
+          mention(text, "stenosis", "T82.858A")]
+    assert codes_of(ms, text, table) == ["T82.858A", "N18.6", "Z99.2"]
+    # without a vascular exam title the known kidney disease stays first
+    text2 = text.replace("DUPLEX EVALUATION OF HEMODIALYSIS ACCESS", "RENAL ULTRASOUND")
+    ms2 = [mention(text2, "ESRD", "N18.6", section="indication"),
+           mention(text2, "stenosis", "T82.858A")]
+    assert codes_of(ms2, text2, table)[0] == "N18.6"
+
+
+def test_presenting_lump_characterized_by_a_confirmed_diagnosis_is_not_coded(table):
+    text = "INDICATION: Palpable left breast lump.\nIMPRESSION: The palpable lump is a simple cyst."
+    ms = [mention(text, "lump", "N63.20", section="indication"),
+          mention(text, "lump", "N63.20", nth=1),
+          mention(text, "simple cyst", "N60.02")]
+    assert codes_of(ms, text, table) == ["N60.02"]
+    # a separate mass the indication does not present with stays coded beside the carcinoma
+    text2 = ("INDICATION: Known left breast carcinoma.\n"
+             "IMPRESSION: Known left breast malignancy. Additional enhancing mass in the left breast.")
+    ms2 = [mention(text2, "breast carcinoma", "C50.912", section="indication"),
+           mention(text2, "breast malignancy", "C50.912"),
+           mention(text2, "enhancing mass", "N63.20")]
+    assert "N63.20" in codes_of(ms2, text2, table)
+
+
+def test_disc_displacement_with_radiculopathy_is_a_combination_code(table):
+    text = "INDICATION: Left L5 radiculopathy.\nIMPRESSION: L4-5 disc extrusion with radiculopathy."
+    ms = [mention(text, "radiculopathy", "M54.16", section="indication"),
+          mention(text, "disc extrusion", "M51.26"),
+          mention(text, "radiculopathy", "M54.16", nth=1)]
+    assert codes_of(ms, text, table) == ["M51.16"]
+
+
+def test_family_history_of_a_congenital_malformation(table):
+    text = "INDICATION: Hip click. Family history of developmental dysplasia.\nIMPRESSION: Hip dysplasia."
+    ms = [mention(text, "developmental dysplasia", "Q65.89", "family", "indication"),
+          mention(text, "Hip dysplasia", "Q65.89")]
+    assert codes_of(ms, text, table) == ["Q65.89", "Z82.79"]
+
+
+def test_preoperative_evaluation_is_first_but_preoperative_planning_is_not(table):
+    text = ("XR CHEST PA AND LATERAL\nREASON FOR EXAM: Preop evaluation, scheduled for left TKA for osteoarthritis.\n"
+            "IMPRESSION: No acute cardiopulmonary abnormality.")
+    ms = [mention(text, "Preop evaluation", "Z01.818", section="indication"),
+          mention(text, "osteoarthritis", "M17.12", section="indication")]
+    assert codes_of(ms, text, table) == ["Z01.811", "M17.12"]
+    text2 = "XR KNEE 3 VIEWS\nINDICATION: Osteoarthritis, pre-op planning for right TKA.\nIMPRESSION: Severe osteoarthritis."
+    ms2 = [mention(text2, "Osteoarthritis", "M17.11", section="indication"),
+           mention(text2, "pre-op", "Z01.818", section="indication"),
+           mention(text2, "osteoarthritis", "M17.11")]
+    assert codes_of(ms2, text2, table) == ["M17.11"]
+
+
+def test_disc_combination_takes_the_disc_region_when_the_radiculopathy_names_an_adjacent_level(table):
+    text = "INDICATION: Lumbosacral radiculopathy.\nIMPRESSION: L4-5 disc protrusion."
+    ms = [mention(text, "Lumbosacral radiculopathy", "M54.17", section="indication"),
+          mention(text, "disc protrusion", "M51.26")]
+    assert codes_of(ms, text, table) == ["M51.16"]

@@ -127,9 +127,29 @@ class SelectionRules:
     code_first: tuple = ()      # ((manifestation patterns, etiology patterns), ...)
     gestation_with: tuple = ()  # patterns of pregnancy codes that take a Z3A weeks-of-gestation code
     status_site: tuple = ()     # ((status patterns, {site: exam words}, whole-body regex), ...)
+    exam_system: tuple = ()     # ((body system, compiled exam-title regex), ...)
+    family_range: tuple = ()    # ((code patterns, family-history code), ...)
+    characterized: tuple = ()   # ((finding patterns, diagnosis patterns), ...)
+    preprocedural: tuple = ()   # ((code patterns, compiled not-cue, ((compiled title regex, code), ...)), ...)
+
+    def characterized_by(self, code: str, diagnoses) -> bool:
+        """An indication finding (breast lump, adrenal nodule) that a selected diagnosis characterizes."""
+        return any(any(code_matches(code, p) for p in pats) and
+                   any(d != code and any(code_matches(d, q) for q in by) for d in diagnoses)
+                   for pats, by in self.characterized)
 
     def is_uncoded(self, code: str) -> bool:
         return code in self.uncoded_exact or any(code.startswith(p) for p in self.uncoded_prefixes)
+
+    def combines(self, code: str, others) -> bool:
+        """``code`` and other selected codes make up a combination code (data rule ``combine``): the sign is kept
+        for the combination (disc displacement + radiculopathy -> disc disorder with radiculopathy)."""
+        pool = set(others) | {code}
+        return any(any(code_matches(code, p) for p in pats) and all(any(code_matches(k, p) for k in pool) for p in pats)
+                   for pats, _ in self.combine)
+
+    def is_generic(self, code: str) -> bool:
+        return any(code_matches(code, g) if g.endswith("*") else code == g for g, _ in self.generic)
 
     def explains_symptoms(self, code: str) -> bool:
         return not any(code_matches(code, p) for p in self.not_explaining)
@@ -167,6 +187,7 @@ def selection_rules() -> SelectionRules:
         from .datafiles import iter_jsonl, resource_path
         exact, prefixes, generic, surv, explained = set(UNCODED_ENCOUNTER), [], [], [], []
         integral, combine, not_expl, code_first, gest, status_site = [], [], [], [], [], []
+        exam_system, family_range, characterized, preproc = [], [], [], []
         for _, r in iter_jsonl(resource_path("rules", "icd_selection.jsonl")):
             kind = r.get("rule")
             if kind == "uncoded":
@@ -192,8 +213,18 @@ def selection_rules() -> SelectionRules:
                 gest.extend(r["with"])
             elif kind == "status_site":
                 status_site.append((tuple(r["codes"]), r["sites"], re.compile(r["whole_body"], re.I)))
+            elif kind == "exam_system":
+                exam_system.append((r["system"], re.compile(r["title"], re.I)))
+            elif kind == "family_range":
+                family_range.append((tuple(r["codes"]), r["into"]))
+            elif kind == "characterized":
+                characterized.append((tuple(r["codes"]), tuple(r["by"])))
+            elif kind == "preprocedural":
+                preproc.append((tuple(r["codes"]), re.compile(r["not_cue"], re.I),
+                                tuple((re.compile(t, re.I), c) for t, c in r.get("by_title", ()))))
         _RULES = SelectionRules(frozenset(exact), tuple(prefixes), tuple(generic), tuple(surv), frozenset(explained),
-                                tuple(integral), tuple(combine), tuple(not_expl), tuple(code_first), tuple(gest), tuple(status_site))
+                                tuple(integral), tuple(combine), tuple(not_expl), tuple(code_first), tuple(gest), tuple(status_site),
+                                tuple(exam_system), tuple(family_range), tuple(characterized), tuple(preproc))
     return _RULES
 
 
@@ -245,8 +276,9 @@ def prune_codes(codes: list[str], icd=None) -> list[str]:
         others = [k for k in codes if k != c]
         drop = False
         for g, rngs in rules.generic:
-            if c == g and any(_in_range(k, r) and k not in {x for x, _ in rules.generic} for k in others for r in rngs):
-                drop = True
+            if code_matches(c, g) if g.endswith("*") else c == g:
+                if any(_in_range(k, r) and not rules.is_generic(k) for k in others for r in rngs):
+                    drop = True
         if not drop and icd is not None and _unspecified(icd, c):
             drop = any(k[:3] == c[:3] and not _unspecified(icd, k) and _same_condition(icd, c, k) for k in others)
         if not drop and icd is not None:
@@ -298,7 +330,23 @@ def is_symptom_like(code: str) -> bool:
     if code[:1] == "R":
         return True
     c = _concept(code)
-    return c is not None and c.kind in SYMPTOM_LIKE_KINDS
+    if c is not None:
+        return c.kind in SYMPTOM_LIKE_KINDS
+    return _category_kind(code) in SYMPTOM_LIKE_KINDS
+
+
+_KIND_OF_CATEGORY: dict = {}
+
+
+def _category_kind(code: str) -> str | None:
+    """The lexicon kind every concept of a code's 3-character category agrees on (N63.22, a lump made specific
+    by quadrant, is a finding like N63.0), else None."""
+    cat = code[:3]
+    if cat not in _KIND_OF_CATEGORY:
+        from .lexicons import findings
+        kinds = {x.kind for x in findings() if x.icd10cm and x.icd10cm[:3] == cat}
+        _KIND_OF_CATEGORY[cat] = next(iter(kinds)) if len(kinds) == 1 else None
+    return _KIND_OF_CATEGORY[cat]
 
 
 def _line_of(text: str, start: int, end: int) -> str:
@@ -427,10 +475,14 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
     # an indication finding ("renal lesion" N28.89) that a confirmed diagnosis of its category characterizes
     # ("renal cyst" N28.1) is answered by it
     answered_categories = {m.code[:3] for m in diagnoses}
+    # the lump/nodule the indication presents with that a confirmed diagnosis characterizes ("palpable lump" ->
+    # "simple cyst"): data rule ``characterized``; not coded as the reason, nor where the impression restates it
+    characterized = {m.code for m in indication if rules.characterized_by(m.code, {d.code for d in diagnoses})}
+    dx_codes = {m.code for m in diagnoses + known}
 
     def answered(code: str) -> bool:
         c = _concept(code)
-        return code[:3] in answered_categories and c is not None and c.kind == "finding"
+        return code in characterized or (code[:3] in answered_categories and c is not None and c.kind == "finding")
     integral: set[str] = set()
     systems: set[str] = set()
     for m in diagnoses + [m for m in indication if code_kind(m.code) == "diagnosis"]:
@@ -438,6 +490,10 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
         if c:
             integral.update(c.integral_symptoms)
             systems.add(c.body_system)
+    for m in mentions:
+        z = preprocedural_code(m, text, icd)
+        if z:
+            add(z, "preprocedural examination", m, (0, 0, m.start))
     for m in indication + confirmed:
         kind = code_kind(m.code)
         if kind == "screening" and (screening or m.section in reason_sections):
@@ -448,7 +504,7 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
         kind = code_kind(m.code)
         c = _concept(m.code)
         if kind == "diagnosis" and is_symptom_like(m.code):
-            if explained or m.code in integral or answered(m.code):
+            if (explained or m.code in integral or answered(m.code)) and not rules.combines(m.code, dx_codes):
                 continue
             add(m.code, "sign/symptom/reason for exam", m, (2, 0, m.start))
         elif kind == "diagnosis":
@@ -458,13 +514,18 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
         elif kind in ("status", "encounter"):
             add(m.code, "status", m, (4, 0, m.start))
         elif kind == "symptom":
-            if explained or m.code in integral or answered(m.code) or (SYSTEM_SUPPRESSION and c is not None and c.body_system and c.body_system in systems):
+            if rules.combines(m.code, dx_codes):
+                pass  # merged into its combination code below
+            elif explained or m.code in integral or answered(m.code) or (SYSTEM_SUPPRESSION and c is not None and c.body_system and c.body_system in systems):
                 continue  # integral to / explained by a confirmed diagnosis
             add(m.code, "sign/symptom/reason for exam", m, (2, 0, m.start))
     for m in confirmed:
         kind = code_kind(m.code)
         c = _concept(m.code)
-        if explained and m.section == "impression" and c is not None and c.kind == "symptom":
+        if m.code in characterized:
+            continue
+        if explained and m.section == "impression" and c is not None and c.kind == "symptom" \
+                and not rules.combines(m.code, dx_codes):
             pass  # a symptom the impression restates beside the diagnosis that explains it (§5 rule 3)
         elif kind == "diagnosis" and is_symptom_like(m.code) and m.code not in integral:
             add(m.code, "abnormal finding", m, (3, SECTION_RANK.get(m.section, 7), m.start))
@@ -484,6 +545,11 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
             add(m.code, "history of", m, (5, 0, m.start))
         elif m.assertion == "family" and c is not None and c.family_code:
             add(c.family_code, "family history", m, (6, 0, m.start))
+        elif m.assertion == "family":  # no concept family code: the family-history code of its chapter block
+            z = next((into for pats, into in selection_rules().family_range
+                      if any(code_matches(m.code, p) for p in pats)), None)
+            if z:
+                add(z, "family history", m, (6, 0, m.start))
     # surveillance after treated cancer with nothing new to code: the follow-up encounter code first
     findings_reasons = ("sign/symptom/reason for exam", "abnormal finding")
     for zcode, hist, cue in selection_rules().surveillance:
@@ -503,6 +569,23 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
         by_code[z3a] = IcdDecision(z3a, "weeks of gestation")
         codes.append(z3a)
     return [by_code[c] for c in codes]
+
+
+def preprocedural_code(m: "FindingMention", text: str, icd=None) -> str | None:
+    """Section IV.M: a present "pre-op evaluation" in the indication of an exam done as a preoperative evaluation
+    (not imaging of the operative site for planning/localization: the rule's ``not_cue`` on its line) is coded
+    first, as the Z01.81- code the exam title implies (a chest exam: Z01.811)."""
+    if not (m.code and m.assertion == "present" and m.section in REASON_SECTIONS and text):
+        return None
+    for pats, not_cue, by_title in selection_rules().preprocedural:
+        if not any(code_matches(m.code, p) for p in pats):
+            continue
+        if not_cue.search(_line_of(text, m.start, m.end)):
+            return None
+        title = _title(text)
+        code = next((c for rx, c in by_title if rx.search(title)), m.code)
+        return code if icd is None or icd.is_billable(code) else None
+    return None
 
 
 def combine_codes(codes: list[str], by_code: dict, icd=None) -> list[str]:
@@ -568,6 +651,37 @@ def _excludes1_names(icd, a: str, b: str) -> bool:
     return any(_falls_under(ub, parse_code_refs(n)) for n in notes)
 
 
+_NOTE_WORDS_STOP = _DESC_STOP | {"nos", "due", "any", "such", "as", "from", "than"}
+
+
+def _note_applies(icd, note: str, other: str) -> bool:
+    """An Excludes1 note that names the NOS form of a condition and points to a whole category ("insufficiency,
+    NOS, of precerebral artery (G45.-)") excludes only the member of that category that classifies that condition,
+    not every code of it (G45.3 amaurosis fugax is coded with carotid stenosis I65.2-): such a note applies to
+    ``other`` only when ``other``'s title shares a content word with the note."""
+    from .codesets.icd10cm import _falls_under, parse_code_refs
+    refs = parse_code_refs(note)
+    if not _falls_under(other.replace(".", ""), refs):
+        return False
+    if not re.search(r"\bNOS\b", note) or not re.search(r"-\s*\)", note):
+        return True
+    words = {w for w in re.findall(r"[a-z]+", re.sub(r"\([^)]*\)", " ", note).lower())
+             if w not in _NOTE_WORDS_STOP and len(w) > 2}
+    stems = {w[:6] for w in words}
+    return bool(stems & {w[:6] for w in _desc_words(icd, other)})
+
+
+def _excludes1_clash(icd, a: str, b: str) -> bool:
+    """Excludes1 conflict between two codes (``icd.excludes1_conflict``), read note by note (``_note_applies``)."""
+    try:
+        if not icd.excludes1_conflict(a, b):
+            return False
+        return (any(_note_applies(icd, n, b) for n in icd.excludes1(a))
+                or any(_note_applies(icd, n, a) for n in icd.excludes1(b)))
+    except Exception:  # noqa: BLE001 - unknown code
+        return False
+
+
 def _is_injury(code: str) -> bool:
     return code[:1] == "S" or ("T00" <= code[:3] <= "T34")
 
@@ -583,7 +697,7 @@ def resolve_excludes1(codes: list[str], icd=None) -> list[str]:
         return codes
     kept: list[str] = []
     for c in codes:
-        clash = [k for k in kept if not (_is_injury(c) and _is_injury(k)) and icd.excludes1_conflict(c, k)]
+        clash = [k for k in kept if not (_is_injury(c) and _is_injury(k)) and _excludes1_clash(icd, c, k)]
         if not clash:
             kept.append(c)
             continue
@@ -726,6 +840,43 @@ def _is_primary_malignancy(code: str) -> bool:
 
 ORDER_BY_RELEVANCE = True
 ANSWER_FIRST = True
+INCIDENTAL_LAST = True
+_INCIDENTAL = re.compile(r"\bincidental(?:ly)?\b", re.I)
+
+
+def _called_incidental(d: "IcdDecision", text: str) -> bool:
+    """Every mention behind the code sits in a sentence that calls it incidental ("Incidental 1.4 cm thyroid
+    nodule")."""
+    return bool(text and d.evidence) and all(_INCIDENTAL.search(_clause_of(text, s, e)) for s, e, _ in d.evidence)
+
+
+def _clause_of(text: str, start: int, end: int) -> str:
+    """The sentence around a span: bounded by line breaks and by "." or ";" followed by a space (not "1.4 cm")."""
+    lo = text.rfind("\n", 0, start) + 1
+    cuts = [lo] + [lo + m.end() for m in re.finditer(r"[.;](?=\s)", text[lo:start])]
+    lo = max(cuts)
+    hi = text.find("\n", end)
+    hi = len(text) if hi < 0 else hi
+    m = re.search(r"[.;](?=\s)", text[end:hi])
+    return text[lo:end + m.start() if m else hi]
+
+
+def confirmed_answers(mentions, reason_sections=None) -> set:
+    """Codes the indication/exam title names as a present imaging finding (lexicon kind ``finding``: nodule, mass,
+    effusion) or as the question (hypothetical/uncertain) that a present body/impression mention confirms with the
+    same code; not symptoms ("dysphagia", "pain" restated)."""
+    reason_sections = reason_sections or REASON_SECTIONS
+    confirmed = {m.code for m in mentions if m.code and m.assertion == "present" and m.section not in reason_sections}
+    out = set()
+    for m in mentions:
+        if (m.code in confirmed and m.section in reason_sections
+                and m.assertion in ("present", "hypothetical", "uncertain")):
+            c = _concept(m.code)
+            if m.assertion != "present":
+                out.add(m.code)  # the question of the exam, answered
+            elif (c.kind if c is not None else _category_kind(m.code)) == "finding":
+                out.add(m.code)  # the indication's own imaging finding (nodule, mass), confirmed
+    return out
 
 
 _TRAUMA = re.compile(r"\b(fall|fell|struck|trauma|traumatic|injur\w*|mvc|mva|motor vehicle|collision|assault\w*|"
@@ -765,10 +916,25 @@ def _relevance_order(order: list, by_code: dict, mentions, reason_sections, text
     # the question of the exam ("eval for PE", "r/o fracture"): a confirmed answer to it is first-listed
     asked = {m.code[:3] for m in mentions if m.code and m.section in reason_sections
              and m.assertion in ("hypothetical", "uncertain")}
+    rules = selection_rules()
+    # the exam itself names the body system it evaluates ("CAROTID DUPLEX", "HEMODIALYSIS ACCESS" -> vascular):
+    # confirmed findings of that system answer the exam even when the indication's symptom has another system
+    # (amaurosis fugax -> carotid stenosis; ESRD with bleeding access -> outflow stenosis)
+    title = _title(text)
+    systems |= {sy for sy, rx in rules.exam_system if rx.search(title)} if systems else set()
+    # the indication's own finding or question ("lung nodule", "eval for posterior fossa mass") that the body/
+    # impression confirms with the same code is the answer to the exam: it is first-listed (Section IV.K)
+    answers = {c for c in confirmed_answers(mentions, reason_sections) if c in by_code}
+    # what characterizes the mass the indication presents with ("neck mass" -> the lymphadenopathy it is) answers it
+    presenting = {m.code for m in mentions if m.code and m.section in reason_sections and m.assertion == "present"}
+    for pats, by in rules.characterized:
+        if any(code_matches(p_, q) for p_ in presenting for q in pats):
+            answers |= {c for c in by_code if c not in presenting and any(code_matches(c, q) for q in by)}
+    if trauma and any(_is_injury(c) and d.reason == "confirmed diagnosis" for c, d in by_code.items()):
+        answers = {c for c in answers if not is_symptom_like(c)}  # the injury answers a trauma exam, not its signs
     secondary = any(_is_secondary_neoplasm(c) for c in by_code)
     # a sign/symptom the confirmed diagnoses do not explain is the reason for the exam: the chronic findings that
     # could not explain it (``not_explaining``) are incidental and follow it (§5 rules 1 and 5)
-    rules = selection_rules()
     symptom_reason = any(k[0] == 2 for k, _ in order)
     out = []
     for key, code in order:
@@ -781,7 +947,11 @@ def _relevance_order(order: list, by_code: dict, mentions, reason_sections, text
             continue
         rel = 0
         sy = body_system(code)
-        if tier == 1 and symptom_reason and not rules.explains_symptoms(code):
+        if tier != 2 and INCIDENTAL_LAST and _called_incidental(by_code[code], text):
+            rel = 1  # §7.19: what the report itself calls incidental follows the answer to the indication
+        elif ANSWER_FIRST and code in answers:
+            rel = -1
+        elif tier == 1 and symptom_reason and not rules.explains_symptoms(code):
             rel = 1
         elif tier == 1 and ANSWER_FIRST and code[:3] in asked and by_code[code].reason == "confirmed diagnosis":
             rel = -1

@@ -62,7 +62,7 @@ def _cue_rows():
     rows = _CUES.get("rows")
     if rows is None:
         from .datafiles import iter_jsonl, resource_path
-        sub, proc, fam, comp = {}, [], {}, []
+        sub, proc, fam, comp, ext = {}, [], {}, [], {}
         for _, row in iter_jsonl(resource_path("codesets", "cpt_cues.jsonl")):
             rx = re.compile(row["pattern"], re.IGNORECASE)
             if row["kind"] == "subtype":
@@ -73,8 +73,16 @@ def _cue_rows():
                 fam[row["family"]] = rx
             elif row["kind"] == "companion":
                 comp.append((row["code"], row["with"], rx))
-        rows = _CUES["rows"] = (sub, proc, fam, comp)
+            elif row["kind"] == "extent":
+                ext[row["family"]] = rx
+        rows = _CUES["rows"] = (sub, proc, fam, comp, ext)
     return rows
+
+
+def extent_cue(family: str | None):
+    """The cue of the report text that documents the complete study of a family whose reports rarely state the
+    extent (a limb physiologic study at 3+ levels or with provocative maneuvers); without it the study is limited."""
+    return _cue_rows()[4].get(family) if family else None
 
 
 def family_cue(family: str | None):
@@ -125,7 +133,7 @@ def frame_procedure(frame: dict, title: str) -> str | None:
     return min(hits)[2] if hits else None
 
 
-INLINE_LABEL_RE = re.compile(r"(?<=[.;])\s+(?=(?:clinical |brief )?(?:history|indication|reason(?: for exam)?|technique|"
+INLINE_LABEL_RE = re.compile(r"(?:(?<=[.;])\s+|[ \t]{2,})(?=(?:clinical |brief )?(?:history|indication|reason(?: for exam)?|technique|"
                              r"comparison|findings|impression|procedure|hx|tech)\s*:)", re.IGNORECASE)
 
 
@@ -135,7 +143,7 @@ def _title_text(text: str) -> str:
     # a report written on one line: the exam statement ends where the next 'LABEL:' starts
     first = INLINE_LABEL_RE.split(first, 1)[0]
     m = re.search(r"^\s*exam(?:ination)?\s*:([^\n]*)", text, re.IGNORECASE | re.MULTILINE)
-    return first + (" " + m.group(1) if m else "")
+    return first + (" " + INLINE_LABEL_RE.split(m.group(1), 1)[0] if m else "")
 
 
 @dataclass
@@ -146,6 +154,7 @@ class Candidate:
     alternatives: tuple[str, ...] = ()
     evidence: tuple = ()
     frame: dict | None = None  # the frame coded (frames may be merged or split before selection)
+    units: int = 1
 
 
 REGION_PARTS = {"abdomen_pelvis": ("abdomen", "pelvis"), "chest_abdomen_pelvis": ("chest", "abdomen", "pelvis"),
@@ -232,6 +241,9 @@ def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset(), s
             cap = (views_cap or {}).get(c.code)
             s += 1.5 if fv >= c.views_min and (cap is None or fv <= cap) else -2.0
     fe = frame.get("extent")
+    ecue = extent_cue(c.family)
+    if fe is None and ecue is not None and (frame.get("region") == c.region or frame.get("_single")):
+        fe = "complete" if ecue.search(text) else "limited"
     if c.extent is not None:
         if fe is None:
             s += 0.5 if c.extent == "complete" else 0.0
@@ -360,12 +372,34 @@ def _expand_lesions(frames: list[dict], title: str) -> list[dict]:
     return out
 
 
+GESTATION_WORDS = {"twin": 2, "twins": 2, "triplet": 3, "triplets": 3, "quadruplet": 4, "quadruplets": 4}
+GESTATION_RE = re.compile(r"(?<!\bno )(?<!\bnot )\b(twins?|triplets?|quadruplets?)\b|"
+                          r"\b(two|three|four|2|3|4)\s+(?:live\s+|viable\s+)?(?:intrauterine\s+)?(?:gestational sacs|"
+                          r"gestations|fetuses|embryos)\b|\b(dichorionic|diamniotic|monochorionic)\b", re.IGNORECASE)
+
+
+def gestation_count(text: str) -> int:
+    """Number of gestations the report documents (1 when it names no multiple gestation)."""
+    n = 1
+    for m in GESTATION_RE.finditer(text):
+        if m.group(1):
+            n = max(n, GESTATION_WORDS[m.group(1).lower()])
+        elif m.group(2):
+            w = m.group(2).lower()
+            n = max(n, int(w) if w.isdigit() else {"two": 2, "three": 3, "four": 4}[w])
+        else:
+            n = max(n, 2)
+    return n
+
+
 def select_cpt(frames: Sequence[dict], table, text: str, payer: str | None = None) -> list[Candidate]:
     title = _title_text(text)
     screening = is_screening(text)
     frames = _split_transabdominal_transvaginal(_merge_ribs_chest(list(frames), title), title)
     frames = _expand_lesions(frames, title)
     mammo_diagnostic = any(f.get("modality") == "MAMMO" for f in frames) and not screening
+    if len(frames) == 1:  # the one exam of the report (a study named by the title, e.g. an ABI)
+        frames = [dict(frames[0], _single=True)]
     caps = views_caps(table)
     uni_fams = frozenset(c.family for c in table if c.laterality == "unilateral")
     out: list[Candidate] = []
@@ -423,6 +457,14 @@ def select_cpt(frames: Sequence[dict], table, text: str, payer: str | None = Non
         conf = max(0.05, min(0.99, 0.5 + 0.1 * margin))
         chosen.append((key, best))
         out.append(Candidate(best, conf, i, alts, tuple(tuple(e) for e in fr.get("evidence", ())), fr))
+    # a multiple gestation: the 'each additional gestation' add-on of the obstetric code, one unit per extra fetus
+    n = gestation_count(text)
+    if n > 1:
+        for o in list(out):
+            for c in table:
+                if c.addon and o.code in (c.addon_parents or ()) and "additional gestation" in c.short.lower() \
+                        and all(x.code != c.code for x in out):
+                    out.append(Candidate(c.code, o.score, o.frame_index, (), o.evidence, o.frame, units=n - 1))
     # callers index frames with frame_index: hand back the frames the candidates refer to
     for o in out:  # the frame as coded (with the procedure / guidance selection filled in)
         o.frame = o.frame if o.frame is not None else frames[o.frame_index]
@@ -442,9 +484,34 @@ def digit_modifier(code, frame: dict, text: str) -> str | None:
     return DIGITS[reg][lat][hits[0]]
 
 
+FINDINGS_START_RE = re.compile(r"\b(?:findings|impression|conclusion|result)s?\s*:", re.IGNORECASE)
+RECOMMEND_RE = re.compile(r"\b(?:consider|recommend\w*|suggest\w*|advis\w*|could|may|should|if|would)\b|"
+                          r"\bin \d+(?:\s*(?:-|to)\s*\d+)? (?:days?|weeks?|months?)\b", re.IGNORECASE)
+
+
+def pet_strategy_modifier(text: str) -> str | None:
+    """PI (initial anti-tumor treatment strategy) / PS (subsequent): what the exam statement says, else the
+    history / indication (the part before the findings), else the whole report. A recommended follow-up in the
+    impression does not make an initial staging study subsequent."""
+    title = _title_text(text)
+    m = FINDINGS_START_RE.search(text)
+    for part in (title, text[:m.start()] if m else text, text):
+        if PET_SUBSEQ_RE.search(part):
+            return "PS"
+        if PET_INITIAL_RE.search(part):
+            return "PI"
+    return None
+
+
 def _is_repeat(code, text: str, title: str) -> bool:
-    if REPEAT_RE.search(text) or re.search(r"\brepeat(?:ed)?\b", title, re.IGNORECASE):
+    if re.search(r"\brepeat(?:ed)?\b", title, re.IGNORECASE):
         return True
+    # a repeat the report documents, not one it recommends ('consider repeat radiographs in 7-10 days')
+    for m in REPEAT_RE.finditer(text):
+        start = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
+        end = min([i for i in (text.find(".", m.end()), text.find("\n", m.end())) if i >= 0] or [len(text)])
+        if not RECOMMEND_RE.search(text[start:end]):
+            return True
     rx = MODALITY_WORDS.get(code.modality)
     if rx is None:
         return False
@@ -467,10 +534,9 @@ def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[
     elif setting == "technical" and code.pctc == 1:
         base.append("TC")
     if code.modality == "PET":
-        if PET_SUBSEQ_RE.search(text):
-            base.append("PS")
-        elif PET_INITIAL_RE.search(text):
-            base.append("PI")
+        pm = pet_strategy_modifier(text)
+        if pm:
+            base.append(pm)
     title = _title_text(text)
     lat = frame.get("laterality")
     by_views = code.views is not None or code.views_min is not None
@@ -505,7 +571,9 @@ def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[
 
 
 # ----------------------------------------------------------------------------- contrast supplies
-CONTRAST_MODALITIES = frozenset({"CT", "CTA", "MR", "MRA"})
+# per-mL contrast is billed with the CT/MR exam it was given for, and with an image-guided injection whose
+# report documents the agent and volume (§5: units = mL documented)
+CONTRAST_MODALITIES = frozenset({"CT", "CTA", "MR", "MRA", "IR"})
 _AGENTS = r"omnipaque|isovue|visipaque|optiray|ultravist|prohance|multihance|eovist|dotarem|clariscan|gadavist"
 CONTRAST_AGENT_RE = re.compile(
     r"(?:(?P<ml>\d+(?:\.\d+)?)\s*ml\s+(?:of\s+)?(?:iv\s+|intravenous\s+)?(?P<agent>" + _AGENTS + r")(?:[- ](?P<conc>\d{3}))?)"

@@ -317,6 +317,10 @@ def score(code: str, cand: str, ctx: Context) -> float | None:
                  and next(iter(added - sides)) in ctx.local)
     if "unspecified" not in orig and not side_only and not disp_swap:
         return None
+    if "other" in orig and (dropped - {"unspecified"} - free - sides - neutral_o):
+        # "Unspecified injury of other intra-abdominal organs" is no unspecified spleen injury: a residual
+        # "other" class is specified only within itself (its words are kept)
+        return None
     side_add = added & sides
     paired = any(alt in titles for alt in _side_swap(new)) if side_add else False
     local_strong = {t for t in ctx.local if t in vocab}

@@ -140,9 +140,15 @@ _SPAN_STOP_FIRST = frozenset({
     "sister", "brother", "evaluate", "eval", "rule", "r/o", "follow-up", "followup", "f/u", "surveillance",
     "encounter", "screening", "routine", "annual", "personal", "known", "possible", "probable", "no",
     "multiple", "focal", "diffuse", "patchy", "status", "s/p", "post", "prior", "old", "new", "bilat",
+    # the historical cue "former" (§3) and descriptors that do not change the code (§7.9): a lexicon term that
+    # starts with one ("palpable lump", "scattered fibroglandular density") is no minimal span and must not
+    # stop the trimming of an NER span
+    "former", "palpable", "scattered", "productive", "nonproductive", "persistent", "spiculated", "noncalcified",
+    "extensive", "residual", "shadowing", "nonocclusive", "non-occlusive", "hypoechoic", "fat-containing",
+    "several", "high-grade",
 })
 _SPAN_STOP_ANY = ("history of", "family history", "evaluate for", "rule out", "follow-up", "follow up",
-                  "screening", "surveillance", "encounter")
+                  "screening", "surveillance", "encounter", "assess for", "eval for")
 
 
 def finding_pattern_ok(surface: str) -> bool:

@@ -139,3 +139,23 @@ def test_assertion_historical_post_cues_and_scope(rules_nlp, text, terms, expect
 ])
 def test_assertion_new_set_constructions(rules_nlp, text, terms, expected):
     assert _assert(rules_nlp, text, terms) == expected
+
+
+@pytest.mark.parametrize("text,terms,expected", [
+    ("Right basilar opacity, atelectasis versus pneumonia.", ["opacity", "atelectasis", "pneumonia"],
+     ["present", "uncertain", "uncertain"]),                 # "versus" reaches back over its noun phrase only
+    ("Patchy opacity at the right base may represent atelectasis versus pneumonia.",
+     ["opacity", "atelectasis", "pneumonia"], ["present", "uncertain", "uncertain"]),
+    ("Vomiting after every feed x 3 days, ? pyloric stenosis.", ["Vomiting"], ["present"]),
+    ("Anechoic mass with no internal flow, c/w simple cyst.", ["flow", "simple cyst"], ["negated", "present"]),
+    ("Laceration without active extravasation, consistent with splenic injury.",
+     ["extravasation", "splenic injury"], ["negated", "present"]),
+    ("Medulloblastoma is less likely.", ["Medulloblastoma"], ["uncertain"]),
+    ("Last known well 55 minutes prior, with acute facial droop.", ["facial droop"], ["present"]),
+    ("Two episodes of amaurosis fugax in the past week.", ["amaurosis fugax"], ["present"]),
+    ("Former smoker, with a left upper lobe mass on PET/CT.", ["smoker", "mass"], ["historical", "present"]),
+    ("Osteoporosis, treated with alendronate since then.", ["Osteoporosis", "alendronate"],
+     ["historical", "present"]),
+])
+def test_assertion_new2_scope_constructions(rules_nlp, text, terms, expected):
+    assert _assert(rules_nlp, text, terms) == expected

@@ -107,3 +107,22 @@ def test_sectionizer_inline_header_needs_capitals_and_sentence_end(rules_nlp):
     # a lowercase header word after a period, or a header word mid-sentence, is not a header
     doc = rules_nlp("FINDINGS: The study shows no mass. findings: none. The prior impression: stable.")
     assert [s.label_ for s in doc.spans["sections"]] == ["findings"]
+
+
+def test_sectionizer_unheaded_lines_under_title(rules_nlp):
+    # §7.8: the indication line, the acquisition line and the findings lines under a title without headers
+    text = ("CT SINUSES WITHOUT CONTRAST\nNo clinical history provided.\nAxial images with coronal reformats.\n"
+            "Mucosal thickening of both maxillary sinuses.\nIMPRESSION: Chronic sinusitis.")
+    assert [s[0] for s in _sections(rules_nlp, text)] == ["exam", "indication", "technique", "findings",
+                                                          "impression"]
+    text = "1. US-GUIDED RIGHT THORACENTESIS\n2. CHEST X-RAY, 1 VIEW\nIndication: effusion."
+    assert [s[0] for s in _sections(rules_nlp, text)] == ["exam", "indication"]
+    text = "BONE DENSITOMETRY (DXA)\n\n63-year-old woman with osteoporosis.\n\nImpression: Osteoporosis."
+    assert [s[0] for s in _sections(rules_nlp, text)] == ["exam", "indication", "impression"]
+
+
+def test_sectionizer_inline_header_after_double_space(rules_nlp):
+    doc = rules_nlp("EXAM: XR ELBOW RT 3V  HISTORY: fall, elbow pain. FINDINGS: Effusion.")
+    assert [s.label_ for s in doc.spans["sections"]] == ["exam", "indication", "findings"]
+    doc = rules_nlp("FINDINGS: Mild effusion  history: none")   # lower case: no header
+    assert [s.label_ for s in doc.spans["sections"]] == ["findings"]

@@ -4,7 +4,7 @@ import pytest
 from spacy.tokens import Span
 
 from radcoder.components.spanfix import trim_finding
-from radcoder.lexicons import entity_patterns, ruler_pattern_ok
+from radcoder.lexicons import entity_patterns, finding_pattern_ok, ruler_pattern_ok
 
 
 def _doc(nlp, text):
@@ -189,3 +189,24 @@ def test_views_prefix_and_anchor(rules_nlp):
     out = _fix(rules_nlp, doc, ents)
     assert ("magnification CC and ML views", "VIEWS") in out
     assert ("chest", "ANATOMY") in out                         # next to a VIEWS mention: an exam object
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("palpable lump", "lump"),                               # a lexicon term led by a descriptor is no block
+    ("scattered fibroglandular density", "fibroglandular density"),
+    ("Former smoker", "smoker"),                             # §3: the historical cue stays out
+    ("Abrupt occlusion", "occlusion"),
+    ("viral pneumonia", "viral pneumonia"),                  # a code-changing modifier stays in
+])
+def test_trim_finding_descriptor_first_lexicon_terms(text, expected):
+    words = text.split()
+    i, j = trim_finding(words)
+    assert " ".join(words[i:j]) == expected
+
+
+def test_ruler_excludes_encounter_words_and_descriptor_first_terms():
+    for lit in ("f/u", "preoperative", "febrile", "metastatic", "lymph nodes", "acute fracture", "assess for"):
+        assert not (ruler_pattern_ok("FINDING", lit) and finding_pattern_ok(lit)), lit
+    pats = {(p["label"], p["pattern"]) for p in entity_patterns() if isinstance(p["pattern"], str)}
+    assert ("FINDING", "palpable lump") not in pats
+    assert ("FINDING", "former smoker") not in pats

@@ -37,6 +37,8 @@ STATUS_POST = ("s/p", "status post", "post")
 # a historical cue that starts the span itself ("former smoker", guideline §7.1) governs it
 IN_SPAN_HISTORICAL = frozenset({"former", "remote", "previous", "prior"})
 ALTERNATIVE_WORDS = {"or", "versus", "vs", "vs.", "and/or", "/"}
+# backward cues whose scope ends at a comma or at another cue before them
+BACKWARD_SHORT = frozenset({"versus", "vs", "vs.", "?"})
 
 PRIORITY = {"NEGATED": 0, "UNCERTAIN": 1, "HYPOTHETICAL": 2, "HISTORICAL": 3, "FAMILY": 4, "PRESENT": 5}
 
@@ -143,6 +145,13 @@ class AssertionDetector:
         for k, span in enumerate(spans):
             sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
             label, cue = self._decide(span.start, span.end, cues, sent.start, sent.end)
+            if cue and cue[0] >= span.end and doc[cue[0]:cue[1]].text.lower() in BACKWARD_SHORT \
+                    and self._crosses_clause(doc, cues, span.end, cue[0]):
+                # "opacity, atelectasis versus pneumonia", "opacity may represent atelectasis versus
+                # pneumonia", "vomiting x 3 days, ? pyloric stenosis": an alternative or question mark after
+                # the finding reaches back only over its own noun phrase
+                rest = [c for c in cues if (c[0], c[1]) != cue]
+                label, cue = self._decide(span.start, span.end, rest, sent.start, sent.end)
             if cue and doc[cue[0]:cue[1]].text.lower() in ALTERNATIVE_WORDS:
                 # "r/o X vs Y", "no X or Y": a stronger cue governing the whole coordination wins (§7.5)
                 other = [c for c in cues if doc[c[0]:c[1]].text.lower() not in ALTERNATIVE_WORDS]
@@ -162,6 +171,14 @@ class AssertionDetector:
             span._.assertion_cue = (doc[cue[0]].idx, doc[cue[1] - 1].idx + len(doc[cue[1] - 1])) if cue else None
             out.append(label)
         return out
+
+    @staticmethod
+    def _crosses_clause(doc: Doc, cues, start: int, end: int) -> bool:
+        """A comma or another cue lies between token ``start`` and the cue at ``end``."""
+        if any(t.text == "," for t in doc[start:end]):
+            return True
+        return any(start <= s and e <= end for s, e, r in cues
+                   if r.direction not in ("TERMINATE", "PSEUDO") and r.category != "TERMINATE")
 
     @staticmethod
     def _treated_before(doc: Doc, span: Span, sent_end: int, window: int = 4) -> bool:

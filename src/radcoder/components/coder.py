@@ -117,8 +117,8 @@ class Coder:
             allowed = cpt.allowed_modifiers(code.code)
             evid = tuple(Evidence(s, e, text[s:e]) for s, e in cand.evidence)
             for mods in modifiers_for(code, fr, setting, text, allowed, primary=cand is cands[0]):
-                lines.append(ProcedureLine(code.code, tuple(mods), 1, cand.score, evid, code.description,
-                                           cand.alternatives))
+                lines.append(ProcedureLine(code.code, tuple(mods), getattr(cand, "units", 1), cand.score, evid,
+                                           code.description, cand.alternatives))
             from ..cpt_coding import companion_codes
             for cc in companion_codes(code.code, text):
                 comp = cpt.get(cc)

@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span
 from ..datafiles import iter_jsonl, resource_path
 from ..extensions import FRAMES, SECTIONS_KEY, register_extensions, section_at
 from ..lexicons import NON_ANATOMY, norm, region_index, term_maps
+from ..lexicons import regions as lexicon_regions
 
 COMBINE = {frozenset({"abdomen", "pelvis"}): "abdomen_pelvis"}
 NO_CONTRAST_MODALITIES = {"XR", "US", "DUPLEX", "MAMMO", "DBT", "DEXA", "NM", "PET", "FLUORO", "IR"}
@@ -204,7 +205,7 @@ class FrameBuilder:
         regs = [r for r in _scan_regions(low) if not (r[0] < pe and ps < r[1])]
         reg = regs[0] if regs else None
         lat = _scan_laterality(low, low[reg[0]:reg[1]] if reg else "")
-        region = reg[2] if reg else frame_rules()["procedure_region"].get(pval)
+        region = reg[2] if reg else (_spine_level_region(low) or frame_rules()["procedure_region"].get(pval))
         if lat is None and pval in ACCESS_PROCEDURES:  # the side of the accessed vein
             m = ACCESS_SIDE_RE.search(doc.text[t0 + len(low):])
             lat = SIDE_VAL[m.group(1).lower()] if m else None
@@ -213,12 +214,16 @@ class FrameBuilder:
             guids += [GUIDANCE_MODALITIES[v] for _, _, v in _phrase_hits(low, dict(term_maps().get("MODALITY", {})))
                       if v in GUIDANCE_MODALITIES]
         guids = list(dict.fromkeys(guids)) or [None]
+        # contrast given for the procedure (needle position confirmed with contrast): 'with' (§7.16)
+        proc_text = technique or _body_text(doc, t0, low)
+        contrast = "with" if _contrast_state(proc_text.lower()) in ("with", "without_with") else "na"
         frames = []
         for g in guids:
             mod = "IR"
             if region == "breast" and g in ("STEREO", "MAMMO", "US"):  # guided breast procedures (§7.16)
                 mod = "US" if g == "US" else "MAMMO"
-            frames.append({"modality": mod, "region": region, "laterality": lat, "contrast": "na", "views": None,
+            frames.append({"modality": mod, "region": region, "laterality": lat,
+                           "contrast": contrast if mod == "IR" else "na", "views": None,
                            "extent": None, "guidance": g, "procedure": pval, "subtype": None,
                            "evidence": [[t0 + ps, t0 + pe]], "title_contrast": None, "body_contrast": None})
         _conventions(doc, frames, low, technique.lower(), t0)
@@ -339,7 +344,8 @@ VIEW_NAMES = ("ap", "pa", "lateral", "lat", "oblique", "obliques", "mortise", "g
               "external rotation", "outlet", "inlet", "judet", "harris", "axial", "skyline", "stress")
 VIEW_NAME_RE = re.compile(r"(?<![\w-])(" + "|".join(sorted((re.escape(v) for v in VIEW_NAMES), key=len, reverse=True))
                           + r")(?![\w-])")
-SIDE_RE = re.compile(r"(?<![\w/])(left|right|lt|rt|bilateral|bilat|b/l|both|l|r)(?![\w/])")
+SIDE_RE = re.compile(r"(?<![\w/])(left|right|lt|rt|bilateral|bilat|b/l|both|l|r)(?![\w/])"
+                     r"(?!\s+(?:upper|lower)\s+quadrant)")  # 'right upper quadrant' names a part of the abdomen
 SIDE_VAL = {"left": "left", "lt": "left", "l": "left", "right": "right", "rt": "right", "r": "right",
             "bilateral": "bilateral", "bilat": "bilateral", "b/l": "bilateral", "both": "bilateral"}
 # region synonyms that name views, positions or non-exam words in titles
@@ -379,6 +385,20 @@ GUIDANCE_MODALITIES = {"US": "US", "CT": "CT", "FLUORO": "FLUORO", "MR": "MR", "
 TITLE_PROCEDURE_SKIP = frozenset({"marker", "injection", "arthrogram", "drainage", "port"})
 
 
+SPINE_LEVEL_RE = re.compile(r"(?<![\w-])([ctls])\s?-?(\d{1,2})(?:\s*(?:-|/|to)\s*([ctls])?\s?(\d{1,2}))?(?![\w])")
+SPINE_LEVEL_REGION = {frozenset("c"): "cervical_spine", frozenset("t"): "thoracic_spine", frozenset("ct"): "cervical_thoracic_spine",
+                      frozenset("l"): "lumbar_spine", frozenset("s"): "sacrum_coccyx", frozenset("ls"): "lumbar_sacral_spine",
+                      frozenset("tl"): "thoracolumbar_spine"}
+
+
+def _spine_level_region(low: str) -> str | None:
+    """The spine region of the vertebral levels a procedure title names ('L5-S1 transforaminal injection')."""
+    letters = set()
+    for m in SPINE_LEVEL_RE.finditer(low):
+        letters |= {m.group(1)} | ({m.group(3)} if m.group(3) else set())
+    return SPINE_LEVEL_REGION.get(frozenset(letters)) if letters else None
+
+
 def _scan_procedure(low: str, allow_all: bool = False):
     """First image-guided procedure named in a title. Single words that often name an object rather than the
     performed procedure (port, drainage, marker) count only when ``allow_all`` (the title names guidance);
@@ -393,6 +413,8 @@ def _scan_modality(low: str) -> str | None:
     if named:  # an exam name (upper GI series, arthrogram injection) fixes the modality
         return named[0][2]
     hits = _phrase_hits(low, dict(term_maps().get("MODALITY", {})))
+    if hits and hits[0][2] == "US" and re.search(r"\bduplex\b", low):
+        return "DUPLEX"  # 'US CAROTID DUPLEX': the duplex study is the exam
     return hits[0][2] if hits else None
 
 
@@ -403,7 +425,19 @@ def _scan_regions(low: str) -> list[tuple[int, int, str]]:
     hits = _phrase_hits(low, lex)
     # words in parentheses only detail the exam named outside them
     paren = [(m.start(), m.end()) for m in re.finditer(r"\([^)]*\)", low)]
+    # a region naming the protocol of an exam of a larger region ('CT ABDOMEN ... ADRENAL PROTOCOL') is not an
+    # exam of its own
+    proto = [h for h in hits if re.match(r"\s*(?:mass\s+|nodule\s+)?protocol\b", low[h[1]:])]
+    if proto and len(proto) < len(hits):
+        hits = [h for h in hits if h not in proto]
     outside = [h for h in hits if not any(a <= h[0] < b for a, b in paren)]
+    inside = [h for h in hits if h not in outside]
+    # ... unless they name a part of it ('US ABDOMEN LIMITED (PYLORUS)'): the most specific region covering the
+    # imaged area (§7.18)
+    if len({h[2] for h in outside}) == 1 and inside:
+        parts = [h for h in inside if outside[0][2] in _region_ancestors(h[2])]
+        if len({h[2] for h in parts}) == 1:
+            outside = [(o[0], o[1], parts[0][2]) for o in outside]
     hits = outside or hits
     names = [h[2] for h in hits]
     for pair, combined in COMBINE.items():
@@ -418,6 +452,16 @@ def _scan_regions(low: str) -> list[tuple[int, int, str]]:
             seen.add(h[2])
             out.append(h)
     return out
+
+
+@cache
+def _region_ancestors(region: str) -> tuple[str, ...]:
+    parents = {r.region: r.parent for r in lexicon_regions()}
+    out, cur = [], parents.get(region)
+    while cur and cur not in out:
+        out.append(cur)
+        cur = parents.get(cur)
+    return tuple(out)
 
 
 def _scan_laterality(text: str, region_text: str) -> str | None:
@@ -449,7 +493,7 @@ BEFORE_AFTER_RE = re.compile(r"\b(before and after|pre[- ]? and post[- ]?|withou
                              r"noncontrast (?:\w+ ){0,6}followed by|non-contrast (?:\w+ ){0,6}followed by)\b")
 
 
-INLINE_LABEL_RE = re.compile(r"(?<=[.;])\s+(?=(?:clinical |brief )?(?:history|indication|reason(?: for exam)?|technique|"
+INLINE_LABEL_RE = re.compile(r"(?:(?<=[.;])\s+|[ \t]{2,})(?=(?:clinical |brief )?(?:history|indication|reason(?: for exam)?|technique|"
                              r"comparison|findings|impression|hx|tech)\s*:)", re.IGNORECASE)
 INLINE_TECHNIQUE_RE = re.compile(r"\btechnique\s*:\s*(.*?)(?=\b(?:comparison|findings|impression)\s*:|$)",
                                  re.IGNORECASE | re.DOTALL)
@@ -459,10 +503,24 @@ NOT_GIVEN_RE = re.compile(r"\b(?:contrast|gadolinium|gad)\b[^.;\n]{0,40}?\b(?:no
                           r"(?:given|administered)\b|\bbefore any contrast\b", re.IGNORECASE)
 
 
+ENTERIC_RE = re.compile(r"\b(?:oral|enteric|rectal|po|positive oral|water-soluble oral)\s+$")
+
+
+def _not_given(text: str) -> bool:
+    """The report says IV contrast was not given. Oral / rectal contrast not given ('oral contrast not given')
+    says nothing about the IV contrast the CPT code depends on."""
+    for m in NOT_GIVEN_RE.finditer(text):
+        before = text[max(0, m.start() - 25):m.start()].lower()
+        if ENTERIC_RE.search(before) or re.search(r"\b(?:oral|enteric|rectal)\b", m.group(0).lower()):
+            continue
+        return True
+    return False
+
+
 def _contrast_state(text: str) -> str | None:
     hits = _phrase_hits(text, dict(term_maps().get("CONTRAST", {})))
     vals = [v for _, _, v in hits]
-    if NOT_GIVEN_RE.search(text):
+    if _not_given(text):
         vals.append("not_given")
     if BEFORE_AFTER_RE.search(text) and "not_given" not in vals:
         return "without_with"
@@ -472,6 +530,9 @@ def _contrast_state(text: str) -> str | None:
 # exam-title shorthand the contrast lexicon leaves out: a bare 'W/O' ('MRI C-SPINE W/O') and 'W/ IV (AND ORAL)
 # CONTRAST' (oral contrast given with the IV contrast does not make the exam non-contrast)
 TITLE_WITHOUT_RE = re.compile(r"(?<![\w/])(?:w/o|w/out|wo|non-?con|noncontrast|non-contrast)(?![\w/])(?!\s*(?:and|&|/|\+)\s*w)")
+# 'WO/W', 'W/O/W', 'W/O & W', 'W/W/O', 'W+WO': the exam without and with contrast
+TITLE_WITHOUT_WITH_RE = re.compile(r"(?<![\w/])(?:wo|w/o|w/out)\s*(?:/|&|\+|and)\s*w(?:/|ith\b|\b)"
+                                   r"|(?<![\w/])(?:w|w/|with)\s*(?:/|&|\+|and)\s*(?:wo|w/o|w/out)(?![\w/])")
 TITLE_WITH_IV_RE = re.compile(r"(?<![\w/])(?:w/|with)\s*(?:iv|intravenous)\b(?![^;,]{0,12}\bnot\b)")
 
 
@@ -482,6 +543,8 @@ def _title_contrast_state(title: str) -> str | None:
     """Contrast state of an exam title: the contrast lexicon, plus title shorthand ('W/O', 'W/ IV AND ORAL')."""
     if ORDERED_RE.search(title):
         return None  # the title names the exam as ordered, not as performed
+    if TITLE_WITHOUT_WITH_RE.search(title) and not _not_given(title):
+        return "without_with"
     st = _contrast_state(title)
     vals = {v for _, _, v in _phrase_hits(title, dict(term_maps().get("CONTRAST", {})))}
     if st in (None, "without") and vals <= {"oral"} and TITLE_WITH_IV_RE.search(title):
@@ -489,6 +552,15 @@ def _title_contrast_state(title: str) -> str | None:
     if st is None and TITLE_WITHOUT_RE.search(title):
         return "without"
     return st
+
+
+LIMITED_STUDY_RE = re.compile(r"\b(?:limited|incomplete|abbreviated)(?:,?\s+(?:incomplete|motion[- ]degraded|noncontrast|"
+                              r"non-contrast))?\s+(?:exam(?:ination)?|study)\b|\b(?:exam(?:ination)?|study|scan) (?:was )?"
+                              r"terminated\b|\bterminated (?:early|before)\b")
+
+
+def _impression_text(doc: Doc) -> str:
+    return " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ()) if s.label_ == "impression").lower()
 
 
 def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
@@ -520,7 +592,7 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
         if fr["modality"] == "FLUORO" and fr.get("procedure") is None and fr.get("guidance") is None \
                 and re.search(r"\binjection\b", title):
             fr["guidance"] = "FLUORO"  # an injection named in a fluoroscopic exam title is done under fluoroscopy (§7.16)
-        if fr["modality"] == "FLUORO" and fr.get("procedure") is None and not NOT_GIVEN_RE.search(technique) \
+        if fr["modality"] == "FLUORO" and fr.get("procedure") is None and not _not_given(technique) \
                 and "not_given" not in [v for _, _, v in _phrase_hits(technique, dict(term_maps().get("CONTRAST", {})))]:
             fr["contrast"] = "with"  # GI/GU fluoroscopic studies are contrast studies (barium is their contrast)
         if fr["modality"] in ("CT", "CTA") and fr["region"] == "brain":
@@ -534,6 +606,13 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
             fr["extent"] = extent
             if title_extent:
                 fr["title_extent"] = title_extent
+        elif fr.get("procedure") is None and fr["modality"] not in ("MAMMO", "DBT", "DEXA", "IR"):
+            # other exams: the extent the exam statement names ('XR FOOT COMPLETE', 'MRI KNEE - LIMITED'), and a
+            # performed exam that the report says was limited, incomplete or stopped (§7.13)
+            t_ext = EXTENT_RE.search(title)
+            fr["extent"] = t_ext.group(1) if t_ext else None
+            if LIMITED_STUDY_RE.search(technique) or LIMITED_STUDY_RE.search(_impression_text(doc)):
+                fr["extent"] = "limited"
         if fr["modality"] in ("MAMMO", "DBT") and fr["laterality"] is None and re.search(r"\bscreening\b", title):
             fr["laterality"] = "bilateral"
         if fr["modality"] == "MAMMO" and re.search(r"\b(tomosynthesis|tomo|dbt|3d|3-d)\b", title):
@@ -554,12 +633,14 @@ ACCESS_SIDE_RE = re.compile(r"\b(right|left)\s+(?:[a-z]+\s+){0,2}?(?:basilic|bra
                             r"subclavian|femoral|arm|upper arm|chest)\b", re.IGNORECASE)
 VIEW_RANGE_RE = re.compile(r"\b\d\s*(?:-|to|or)\s*\d\s*(?:v|vw|vws|views?)\b")
 MAMMO_EXTRA_VIEW_RE = re.compile(r"\b(spot|ml|lm|xccl|exaggerated|tangential|magnification|magnified|rolled|cleopatra|"
-                                 r"additional)\b")
-MAMMO_VIEW_RE = re.compile(r"(?<![\w-])(exaggerated cc(?:[- ](?:lateral|medial))?|xccl|xccm|cc|mlo|ml|lm|lmo|"
+                                 r"additional|true lateral|mediolateral(?! oblique)|lateromedial|implant[- ]displac\w*|"
+                                 r"eklund)\b")
+MAMMO_VIEW_RE = re.compile(r"(?<![\w-])(exaggerated cc(?:[- ](?:lateral|medial))?|exaggerated craniocaudal|xccl|xccm|"
+                           r"craniocaudal|mediolateral oblique|mediolateral|lateromedial oblique|lateromedial|cc|mlo|ml|lm|lmo|"
                            r"tangential|rolled|cleopatra|true lateral|90[- ]degree lateral)(?![\w-])")
 SIDE_TERM_RE_CACHE: dict = {}
-MULTIPART_US_RE = re.compile(r"\b(transabdominal (?:and|&|/) ?transvaginal|ta ?(?:and|&|/) ?tv|transvaginal (?:and|&|/) ?"
-                             r"transabdominal|tv ?(?:and|&|/) ?ta)\b"
+MULTIPART_US_RE = re.compile(r"\b(transabdominal (?:and|&|/|\+) ?transvaginal|ta ?(?:and|&|/|\+) ?tv|transvaginal (?:and|&|/|\+) ?"
+                             r"transabdominal|tv ?(?:and|&|/|\+) ?ta)\b"
                              # an obstetric / pelvic exam 'with transvaginal cervical length': a second, transvaginal exam
                              r"|(?:\bwith|\band|\bplus|&|\+)\s+(?:an?\s+|additional\s+)?(?:trans-?vaginal|endovaginal)\b")
 COUNT_TARGETS_RE = re.compile(r"\b(2|3|4|two|three|four)\s+(?:\w+\s+)?(nodules|lesions|masses|sites|targets)\b")
@@ -594,6 +675,36 @@ NOT_IMAGED_RE = re.compile(r"\bnot (?:be(?:en)? )?(?:evaluated|imaged|examined|s
                            r"|\b(?:absent|surgically absent|removed|nephrectomy|orchiectomy)\b")
 
 
+def _is_paired(region: str) -> bool:
+    return any(r.region == region and r.paired for r in lexicon_regions())
+
+
+def _acquisition_sentences(text: str) -> str:
+    """Sentences that describe what was acquired (views, images, measurements obtained / performed)."""
+    return " ".join(s for s in re.split(r"(?<=[.;\n])", text)
+                    if re.search(r"\bviews?\b|\b(?:were|was) (?:obtained|performed|acquired|imaged|measured)\b", s))
+
+
+def _stated_side(text: str, region: str, rules: dict) -> str | None:
+    """left / right / bilateral that ``text`` gives for ``region`` (a side word next to a name of the region, or
+    'bilateral(ly)' / 'both' in a sentence naming it); None when it names none or several."""
+    names = [k for k, v in region_index().items() if v.region == region and len(k) > 2]
+    names += [k for k, v in rules["title_region"].items() if v == region]
+    names += [n + "s" for n in names] + [n[:-1] + "ices" for n in names if n.endswith("ex")]
+    if not names or not text:
+        return None
+    alts = "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
+    rx = re.compile(r"(?<![\w/])(left|right|lt|rt|l|r|bilateral|both)\s+(?:[a-z]+\s+){0,1}?(?:" + alts + r")(?![\w])")
+    low = text.lower()
+    sides = {SIDE_VAL[m.group(1)] for m in rx.finditer(low)}
+    for sent in re.split(r"(?<=[.;\n])", low):
+        if re.search(r"(?<![\w])(?:" + alts + r")(?![\w])", sent) and re.search(r"\b(?:bilaterally|bilateral)\b", sent):
+            sides.add("bilateral")
+    if "bilateral" in sides or {"left", "right"} <= sides:
+        return "bilateral" if ("bilateral" in sides or len(sides) >= 2) else None
+    return sides.pop() if len(sides) == 1 else None
+
+
 def _region_segment(technique: str, region: str | None, others: list) -> str:
     """The part of the technique labelled with the region ('head: ... ' up to the next region label)."""
     if region is None:
@@ -608,10 +719,18 @@ def _region_segment(technique: str, region: str | None, others: list) -> str:
 
 
 VIEWS_MIN_RE = re.compile(r"\b(?:min(?:imum)?\.?|at least|\d\s*\+)")
-NOT_OBTAINED_RE = re.compile(r"[^.;,()\n]*\b(?:not|never)\s+(?:been\s+)?(?:obtained|performed|done|acquired|possible|"
-                             r"tolerated)\b[^.;,\n]*")
+NOT_OBTAINED_RE = re.compile(r"[^.;,()\n]*\b(?:(?:not|never)\s+(?:been\s+)?(?:obtained|performed|done|acquired|possible|"
+                             r"tolerated)|(?:unable|not able) to (?:stand|sit|cooperate|tolerate|hold|turn|position)"
+                             r"|could not (?:stand|sit|cooperate|tolerate|be positioned))\b[^.;,\n]*")
 FRONTAL_RE = re.compile(r"(?<![\w-])frontal(?=\s+(?:and|&|,|/|views?\b))")
 DONE_VIEWS_NUM_RE = re.compile(r"\b" + _NUM + r"\s+(?:[a-z-]+\s+)?views?\b")
+
+
+CONED_VIEW_RE = re.compile(r"\b(?:coned(?:[- ]down)?|cone[- ]down|spot)\s+(?:[a-z0-9-]+\s+){0,2}?(?:ap|pa|lateral|lat)\b")
+
+
+def _views_numbered(text: str) -> bool:
+    return bool(VIEWS_NUM_RE.search(text) or DONE_VIEWS_NUM_RE.search(text))
 
 
 def _count_done_views(text: str) -> int | None:
@@ -627,7 +746,10 @@ def _count_done_views(text: str) -> int | None:
         rest = rest.replace(m.group(0), " ")
     names = {("oblique" if n.group(1) == "obliques" else "lateral" if n.group(1) == "lat" else n.group(1))
              for n in VIEW_NAME_RE.finditer(rest)} | set(FRONTAL_RE.findall(rest))
-    return (total + len(names)) or None
+    # a second view of the same name taken as a separate, coned / spot view ('AP, lateral and coned L5-S1
+    # lateral views') is a view of its own
+    extra = len(CONED_VIEW_RE.findall(rest))
+    return (total + len(names) + extra) or None
 
 
 def _body_text(doc: Doc, t0: int, title: str) -> str:
@@ -702,7 +824,9 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
         # obtained decide the code (§5: fewer views than the code requires is the right code, not 52) and the
         # header/body discrepancy is kept for the flags
         elif fr["modality"] == "XR" and len(frames) == 1 and fr.get("views") is not None \
-                and VIEWS_NUM_RE.search(title):
+                and (VIEWS_NUM_RE.search(title) or (VIEW_NAME_RE.search(title) and _views_numbered(
+                    NOT_OBTAINED_RE.sub(" ", technique or _view_sentences(body))))):
+            # (a title that names its views counts only against a number of views the report gives)
             n = _count_done_views(technique) if technique else _count_done_views(_view_sentences(body))
             minimum = bool(VIEWS_MIN_RE.search(title))
             if n and n != fr["views"] and not (minimum and n > fr["views"]):
@@ -714,6 +838,14 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
             # every view named counts (CC and MLO plus 'spot compression CC and ML views' = 4); at least 3
             n = len(MAMMO_VIEW_RE.findall((technique or _view_sentences(body)).lower()))
             fr["views"] = max(3, n)
+        # bilateral mammography with more views of each breast than CC and MLO (implant-displaced views)
+        if fr["modality"] in ("MAMMO", "DBT") and fr.get("procedure") is None and fr["laterality"] == "bilateral" \
+                and not VIEWS_NUM_RE.search(title):
+            both = [c for c in re.split(r"[.;]|\bplus\b|,\s*and\b", (technique or _view_sentences(body)).lower())
+                    if not re.search(r"(?<![\w/])(?:right|left|rt|lt)(?![\w/])", c)]
+            n = sum(len(MAMMO_VIEW_RE.findall(c)) for c in both)
+            if n > 2:
+                fr["views"] = n
     # no technique section: a stand-alone contrast statement in the body ('No IV contrast.')
     for fr in frames:
         if fr["contrast"] is None and fr["modality"] in ("CT", "CTA", "MR", "MRA") and not technique:
@@ -731,10 +863,19 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
                 sides = {m.group(1) for m in rx.finditer(technique)}
                 if len(sides) == 1 and fr["laterality"] not in sides:
                     fr["title_laterality"], fr["laterality"] = fr["laterality"], sides.pop()
+    # a title without a side for a paired body part: the side the technique (or the views statement) names for it
+    # ('XR BONE AGE' ... 'PA view L hand/wrist'; 'ankle-brachial indices were obtained bilaterally')
+    for fr in frames:
+        if fr["laterality"] is not None or not fr["region"] or fr.get("procedure") is not None \
+                or fr["modality"] in ("NM", "PET", "MAMMO", "DBT") or not _is_paired(fr["region"]):
+            continue
+        side = _stated_side(technique or _acquisition_sentences(body), fr["region"], rules)
+        if side:
+            fr["laterality"] = side
     # a contrast study that stopped after the scout radiograph: the scout is the exam
     for fr in frames:
         if fr["modality"] == "FLUORO" and fr.get("procedure") is None and SCOUT_RE.search(tech) \
-                and (NOT_GIVEN_RE.search(tech) or "not_given" in [v for _, _, v in _phrase_hits(
+                and (_not_given(tech) or "not_given" in [v for _, _, v in _phrase_hits(
                     tech, dict(term_maps().get("CONTRAST", {})))]) \
                 and CONTRAST_STUDY_NOT_DONE_RE.search(body):
             regs = _scan_regions(tech)
@@ -742,11 +883,17 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
             fr.update(modality="XR", contrast="without", views=1,
                       region=next((r for _, _, r in regs if r in ("abdomen", "chest", "pelvis", "abdomen_pelvis")),
                                   "abdomen"))
+    # a duplex study of both sides that states no extent is the complete bilateral study (CPT: 'complete bilateral
+    # study'); physiologic limb-pressure studies (ABI) are not duplex scans and keep their own extent
+    for fr in frames:
+        if fr["modality"] == "DUPLEX" and fr.get("extent") is None and fr["laterality"] == "bilateral" \
+                and fr["region"] != "extremity_arteries" and fr.get("procedure") is None:
+            fr["extent"] = "complete"
     extra = []
     for fr in frames:
         # two exams performed together and billed separately (§7.15)
         if fr["modality"] == "US" and MULTIPART_US_RE.search(title):
-            extra.append(dict(fr))
+            extra.append(dict(fr, extent=None))  # the added (transvaginal) part states no extent of its own
         if fr["modality"] == "US" and fr["contrast"] == "na" and re.search(
                 r"\b(without and with|with and without|w/wo|w/ and w/o)\b", title) and re.search(r"\bcontrast\b", title):
             fr["contrast"] = "without"

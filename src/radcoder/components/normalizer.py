@@ -50,7 +50,7 @@ GENERIC_CONCEPTS = frozenset({"fracture_unspecified", "solitary_pulmonary_nodule
                               "thickening", "enlargement", "dislocation", "contusion", "foreign_body", "scarring",
                               "infection", "abscess", "atrophy", "degenerative_changes", "arthritis", "osteoarthritis",
                               "hernia", "stone", "calculus", "carcinoma", "cancer", "tumor", "metastasis",
-                              "laceration", "screening_encounter"})
+                              "laceration", "screening_encounter", "greenstick_fracture", "hemorrhage_nos"})
 LAT_WORDS = {"left": "left", "right": "right", "bilateral": "bilateral", "bilaterally": "bilateral",
              "both": "bilateral", "b/l": "bilateral", "lt": "left", "rt": "right", "l": "left", "r": "right"}
 ACUITY_WORDS = {"acute": "acute", "subacute": "acute", "chronic": "chronic", "recurrent": "chronic"}
@@ -127,6 +127,48 @@ def choose_code(concept: Concept, span: Span) -> str | None:
 
 
 INDICATION_SECTIONS = {"indication", "history"}
+# words after a span that introduce its site ("fracture of/through/in the ...")
+POSTNOMINAL_PREPS = frozenset({"of", "through", "in", "involving", "within", "along", "across"})
+# words that name a site in _specialize ("mass in the lung" -> lung mass), unlike the other leading modifiers
+SITE_CONFIRM = frozenset({"lung", "lobe"})
+# a section label is no site header ("Hx: febrile UTI")
+SECTION_HEADER_WORDS = frozenset({"hx", "history", "indication", "indications", "findings", "finding", "impression",
+                                  "exam", "examination", "technique", "comparison", "clinical", "reason", "procedure",
+                                  "conclusion", "diagnosis", "dx", "imp", "summary", "addendum", "note", "notes", "other"})
+SPECIALIZE_SKIP = LEADING_MODIFIERS - SITE_CONFIRM
+# a part of a bone or organ ("neck of the femur", "lower pole of the kidney")
+PART_WORDS = frozenset({"neck", "head", "base", "shaft", "body", "tip", "pole", "dome", "roof", "floor", "wall", "apex",
+                        "margin", "surface", "aspect", "portion", "segment", "root", "tail", "waist"})
+
+
+def _part_of(t) -> bool:
+    doc = t.doc
+    return t.lower_ in PART_WORDS and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "of"
+
+
+# a fracture in routine healing: 7th character D (subsequent encounter, routine healing) for an A code
+_HEALING = re.compile(r"\b(?:healing|callus|callus formation|consolidating)\b", re.IGNORECASE)
+_HEALING_NEG = re.compile(r"\b(?:no|without|not)\b[^.;,]{0,25}$", re.IGNORECASE)
+
+
+def healing_code(span: Span, code: str | None) -> str | None:
+    """A fracture code of the initial encounter (7th character A/B) documented as healing in the span's
+    sentence ("healing greenstick fracture", "fracture with early periosteal callus") takes the subsequent
+    encounter with routine healing (D/E): ICD-10-CM guideline I.C.19.a."""
+    if not code or not code.startswith("S") or len(code.replace(".", "")) != 7 or code[-1] not in "AB":
+        return code
+    try:
+        if "fracture" not in spec.title_tokens(code)[0]:
+            return code
+    except (KeyError, ValueError, ImportError, OSError):
+        return code
+    doc = span.doc
+    sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+    text = sent.text
+    for m in _HEALING.finditer(text):
+        if not _HEALING_NEG.search(text[:m.start()]):
+            return code[:-1] + ("D" if code[-1] == "A" else "E")
+    return code
 
 
 def _concept_words(c: Concept) -> set:
@@ -147,6 +189,9 @@ def _exam_side_applies(span: Span, words) -> bool:
     """Whether the side of a one-sided exam may be given to a finding with no side of its own: always in
     the body of the report; in the indication only for a finding of the examined part (a right knee exam's
     "knee pain", not the history of an ovarian cancer before a left thoracentesis)."""
+    sent = span.sent if span.doc.has_annotation("SENT_START") else span.doc[:]
+    if _FAMILY.search(sent.text):
+        return False
     if section_at(span.doc, span.start_char) not in INDICATION_SECTIONS:
         return True
     return bool({spec.stem(w) for w in words} & _exam_words(span.doc))
@@ -165,6 +210,12 @@ def _exam_sides(doc: Doc) -> set:
 
 # a paragraph header of at most four words ending in ':' or ',' ("RIGHT HIP:", "On the left,")
 _SIDE_HEADER = re.compile(r"[ \t]*((?:[A-Za-z/-]+[ \t]+){0,3}[A-Za-z/-]+)[ \t]*[:,]")
+
+
+_SIDE_LABEL = re.compile(r"\b(right|left|rt|lt)[ \t]*(?:side)?[ \t]*:", re.IGNORECASE)
+# a finding of another person (family history) takes no side from the exam
+_FAMILY = re.compile(r"\b(?:mother|father|sister|brother|aunt|uncle|grandmother|grandfather|daughter|son|cousin|niece|"
+                     r"nephew|maternal|paternal|sibling|family history|fh|fhx)\b", re.IGNORECASE)
 
 
 def _valid_code(code: str) -> bool:
@@ -208,8 +259,15 @@ def span_context(span: Span, ents=None) -> spec.Context:
             exam.append(e.text)
     wlo, whi = max(sent.start, span.start - 5), min(sent.end, span.end + 3)
     toks = list(doc[wlo:whi])
-    side = spec.resolve_side(spec.side_words([spec.words(t.text)[0] if spec.words(t.text) else "" for t in toks],
-                                            [t.text for t in toks]))
+    found = spec.side_words([spec.words(t.text)[0] if spec.words(t.text) else "" for t in toks], [t.text for t in toks])
+    if {"left", "right"} <= found and "bilateral" not in found:
+        # two findings of two sides in one clause ("right heel pain and left foot pain"): the side written
+        # just before the span (or in it) is its own
+        near = list(doc[max(sent.start, span.start - 2):span.end])
+        own = spec.side_words([spec.words(t.text)[0] if spec.words(t.text) else "" for t in near], [t.text for t in near])
+        if len(own) == 1:
+            found = own
+    side = spec.resolve_side(found)
     if side is None:
         # a side word of the sentence, unless it belongs to another finding of the sentence (the finding
         # nearest to it: "ovarian carcinoma ... with a recurrent left pleural effusion" -> the effusion's)
@@ -229,6 +287,10 @@ def span_context(span: Span, ents=None) -> spec.Context:
         m = _SIDE_HEADER.match(doc.text, line_start, span.start_char)
         lead = m.group(1) if m else ""
         found = spec.side_words(spec.words(lead), spec.words(lead, keep_case=True))
+        if len(found) != 1:
+            # the last side label of the line before the span ("Right: ... plaque. Left: ... plaque")
+            labels = _SIDE_LABEL.findall(doc.text, line_start, span.start_char)
+            found = spec.side_words(spec.words(labels[-1])) if labels else set()
         if len(found) == 1:
             side = next(iter(found))
     if side is None and _exam_side_applies(span, spec.words(span.text) + (
@@ -505,6 +567,7 @@ class Normalizer:
                 self._refine(span, ents)
             except (ImportError, OSError):  # the ICD-10-CM tables are optional at run time
                 pass
+        span._.icd10cm = healing_code(span, span._.icd10cm)
 
     def _refine(self, span: Span, ents) -> None:
         ctx = span_context(span, ents)
@@ -599,15 +662,27 @@ class Normalizer:
                 return c
         words = []
         lo, hi = max(sent.start, span.start - 6), min(sent.end, span.end + 6)
-        if span.end < sent.end and doc[span.end].lower_ == "of":
+        prep = next((t.i for t in doc[span.end:min(sent.end, span.end + 3)] if t.lower_ in POSTNOMINAL_PREPS), None)
+        if prep is not None and not any(t.is_punct for t in doc[span.end:prep]):
             # a post-nominal "of" phrase names the site however long it is ("fracture of the midshaft of
             # the left clavicle"), up to the clause's end
             hi = span.end
             while hi < min(sent.end, span.end + 12) and not (doc[hi].is_punct and doc[hi].text not in "-/"):
                 hi += 1
         # a multi-word site after the span ("fracture of the distal tibial plafond" -> tibial plafond fracture)
-        right = [t.lower_ for t in doc[span.end:hi] if t.is_alpha and not t.is_stop and t.lower_ not in LAT_WORDS]
+        # a part of a bone or organ named before it ("the neck of the fifth metacarpal", "lower pole of the
+        # spleen") is not the site itself
+        right = [t.lower_ for t in doc[span.end:hi] if t.is_alpha and not t.is_stop and t.lower_ not in LAT_WORDS
+                 and not _part_of(t)]
         last = head.split()[-1] if head.split() else ""
+        if len(head.split()) > 1:
+            # the whole span after the site first ("greenstick fracture" of the radial shaft -> radial
+            # greenstick fracture, not any radial shaft fracture)
+            for n in (3, 2, 1):
+                for i in range(len(right) - n + 1):
+                    c = finding_index().get(" ".join(right[i:i + n]) + " " + head)
+                    if c is not None and _names_head(c, head):
+                        return c
         for n in (3, 2):
             for i in range(len(right) - n + 1):
                 c = finding_index().get(" ".join(right[i:i + n]) + " " + last)
@@ -616,8 +691,20 @@ class Normalizer:
         # the span's own modifiers first ("hepatic lobe abscess" -> hepatic abscess)
         inner = [t for t in span[:-1] if t.is_alpha and not t.is_stop]
         for t in inner[::-1] + list(doc[lo:span.start])[::-1] + list(doc[span.end:hi]):
-            if t.is_alpha and not t.is_stop and t.lower_ not in LEADING_MODIFIERS and t.lower_ not in LAT_WORDS:
+            if (t.is_alpha and not t.is_stop and t.lower_ not in SPECIALIZE_SKIP and t.lower_ not in LAT_WORDS
+                    and not _part_of(t)):
                 words.append(t.lower_)
+                # "ribs" -> "rib fracture"
+                w = t.lower_
+                if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+                    words.append(w[:-1])
+        # the paragraph's header ("Right kidney: ... a simple cyst in the lower pole")
+        line_start = doc.text.rfind("\n", 0, span.start_char) + 1
+        m = _SIDE_HEADER.match(doc.text, line_start, span.start_char)
+        if m and not (set(norm(m.group(1)).split()) & SECTION_HEADER_WORDS):
+            words.extend(w for w in norm(m.group(1)).split() if w.isalpha() and w not in LAT_WORDS
+                         and w not in SPECIALIZE_SKIP and w not in words)
+        n_local = len(words)
         for e in doc.ents:
             if e.label_ == "ANATOMY":
                 last = norm(e.text).split()[-1:]
@@ -631,7 +718,14 @@ class Normalizer:
             if e.label_ == "MODALITY" and section_at(doc, e.start_char) in EXAM_SECTIONS:
                 words.extend(norm(e.text).split()[-1:])
         base = lookup_concept(head)
-        for w in words:
+        for k, w in enumerate(words):
+            if w in SITE_CONFIRM:
+                # "lung"/"lobe" only confirm a lung concept ("mass at the R lung apex" -> lung mass, not the
+                # exam's neck mass); they name no other concept ("hepatic lobe abscess")
+                c = finding_index().get(f"{w} {head.split()[-1]}") if head.split() else None
+                if c is not None and base is not None and c.id == base.id and k < n_local:
+                    return None
+                continue
             # "{head} {w}" ("screening mammogram") only as a whole term: its suffix is the other word
             for cand, fallback in ((f"{w} {head}", True), (f"{head} of {w}", True), (f"{head} of the {w}", False),
                                    (f"{w} {head.split()[-1]}", True), (f"{head} {w}", False)):

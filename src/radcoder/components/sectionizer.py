@@ -44,6 +44,12 @@ ACQUISITION = re.compile(
     r"reconstruct\w*|axial|coronal|sagittal|mci|mbq|ml|iv|technique|scout|fluoroscopy time|dlp|ctdi\w*|mgy|"
     r"radiopharmaceutical|injected|administered|weight-?bearing|ap|pa|lateral|oblique|frontal|portable|"
     r"positioning|motion|tolerate\w*|exam|examination|study|limited)\b", re.IGNORECASE)
+# an unheaded line under the title that states the indication (§7.8: "No history provided.", "63-year-old woman
+# with ...", "7yo, f/u ...")
+INDICATION_LINE = re.compile(
+    r"(?i)^\s*(?:no\s+(?:clinical\s+)?(?:history|indication|information)\b|"
+    r"\d+[- ]?(?:years?|yrs?|months?|mos?|weeks?|wks?|days?)[- ]old\b|\d+\s*(?:yo|y/o|y\.o\.)\b|"
+    r"\d+\s*(?:yo|y/o)?\s*[MF]\b|(?:clinical\s+)?(?:history|indication|hx)\b)")
 FINDING_HINT = re.compile(
     r"\b(no|normal|unremarkable|intact|clear|negative|fracture|mass|effusion|lesion|nodule|"
     r"seen|noted|present|demonstrat\w*|shows?|identified|without)\b", re.IGNORECASE)
@@ -66,7 +72,8 @@ class Sectionizer:
         self._re = re.compile(
             rf"(?im)^[ \t]*(?:\d+\.[ \t]*)?(?P<h>{alt})[ \t]*(?::|-(?=[ \t])|(?=[ \t]*$))", )
         # inline layout: "... 3 views. INDICATION: ... FINDINGS: ..." (after a sentence end, with a colon)
-        self._inline_re = re.compile(rf"(?i)(?<=[.;!?])[ \t]+(?P<h>{alt})[ \t]*:(?=[ \t]|$)")
+        # ("EXAM: XR ELBOW RT 3V  HISTORY: ...": after a sentence end, or after two or more spaces, with a colon)
+        self._inline_re = re.compile(rf"(?i)(?:(?<=[.;!?])[ \t]+|(?<=\S)[ \t]{{2,}})(?P<h>{alt})[ \t]*:(?=[ \t]|$)")
 
     def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
                    rules: Iterable[dict] | None = None) -> None:
@@ -118,6 +125,35 @@ class Sectionizer:
                 return False
         return bool(parts)
 
+    @staticmethod
+    def _caps_line(line: str) -> bool:
+        letters = [c for c in line if c.isalpha()]
+        return bool(letters) and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+    def _split_lead(self, text: str, end: int) -> list[tuple[str, int, int]]:
+        """Unheaded lines under a title line (§7.8): further title lines (in capitals) stay ``exam``; the first
+        line that states the indication is ``indication``; a line that only describes the acquisition is
+        ``technique``; any other line is ``findings``."""
+        out: list[tuple[str, int, int]] = []
+        pos = 0
+        for k, line in enumerate(text[:end].split("\n")):
+            lstart, pos = pos, pos + len(line) + 1
+            if not line.strip():
+                continue
+            if not out:
+                label = "exam"
+            elif out[-1][0] == "exam" and self._caps_line(line):
+                label = "exam"
+            elif out[-1][0] == "exam" and INDICATION_LINE.match(line):
+                label = "indication"
+            else:
+                label = "technique" if self._is_acquisition(line) else "findings"
+            if out and out[-1][0] == label:
+                out[-1] = (label, out[-1][1], lstart + len(line))
+            else:
+                out.append((label, lstart if out else 0, lstart + len(line)))
+        return [(lab, s, out[k + 1][1] if k + 1 < len(out) else end) for k, (lab, s, _) in enumerate(out)]
+
     def _split_body(self, text: str, sec: str, hstart: int, bstart: int, end: int) -> list[tuple[str, int, int]]:
         """Refine one header's extent: narrative PROCEDURE bodies, one-line headers of terse reports."""
         line_end = text.find("\n", bstart)
@@ -154,7 +190,10 @@ class Sectionizer:
         first = headers[0][1] if headers else len(text)
         if text[:first].strip():
             first_line = text[:first].strip().split("\n")[0]
-            bounds.append(("exam" if self._is_title(first_line) else "other", 0, first))
+            if self._is_title(first_line):
+                bounds.extend(self._split_lead(text, first))
+            else:
+                bounds.append(("other", 0, first))
         for k, (sec, hstart, bstart) in enumerate(headers):
             end = headers[k + 1][1] if k + 1 < len(headers) else len(text)
             bounds.extend(self._split_body(text, sec, hstart, bstart, end))
