@@ -2,14 +2,16 @@
 
 
 def normalize_with_spans(nlp, text, spans):
-    """Sentences and sections from ``nlp``, then ``doc.ents`` = ``spans`` [(substring, label)], then the
-    normalizer; returns the Doc."""
+    """Sentences and sections from ``nlp``, then ``doc.ents`` = ``spans`` [(substring, label[, n])] (the n-th
+    occurrence of the substring, default the first), then the normalizer; returns the Doc."""
     doc = nlp.make_doc(text)
     for name in ("radcoder_sentences", "radcoder_sectionizer"):
         doc = nlp.get_pipe(name)(doc)
     ents = []
-    for sub, label in spans:
-        i = text.index(sub)
+    for sub, label, *nth in spans:
+        i = -1
+        for _ in range((nth or [1])[0]):
+            i = text.index(sub, i + 1)
         ents.append(doc.char_span(i, i + len(sub), label=label))
     doc.ents = ents
     return nlp.get_pipe("radcoder_normalizer")(doc)

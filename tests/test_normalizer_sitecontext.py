@@ -4,20 +4,9 @@ import pytest
 
 from radcoder import icd_specificity as spec
 from radcoder.components.normalizer import context_rules, lookup_concept
+from normalizer_helpers import normalize_with_spans as _doc
 
 
-def _doc(nlp, text, spans):
-    doc = nlp.make_doc(text)
-    for name in ("radcoder_sentences", "radcoder_sectionizer"):
-        doc = nlp.get_pipe(name)(doc)
-    ents = []
-    for sub, label, *nth in spans:
-        i = -1
-        for _ in range((nth or [1])[0]):
-            i = text.index(sub, i + 1)
-        ents.append(doc.char_span(i, i + len(sub), label=label))
-    doc.ents = ents
-    return nlp.get_pipe("radcoder_normalizer")(doc)
 
 
 def _code(nlp, text, span, others=()):
