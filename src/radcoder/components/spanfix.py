@@ -126,6 +126,10 @@ def _sent_bounds(doc: Doc, e: Span) -> tuple[int, int]:
     return 0, len(doc)
 
 
+# a VIEWS span that is complete on its own: a count ("2V", "two views", "single view") or ends in "view(s)"
+COMPLETE_VIEWS = re.compile(r"(?i)(?:\b(?:\d+|one|two|three|four|five|six|single)\s*(?:v|vw|vws|views?)?|\bviews?)\s*$")
+
+
 class SpanFix:
     def __init__(self, nlp: Language, name: str = "radcoder_spanfix", *, anchor_window: int = 3,
                  ruler_context: bool = True, fix_boundaries: bool = True, code_extend: bool = False):
@@ -288,10 +292,12 @@ class SpanFix:
 
     @staticmethod
     def _merge_views(doc: Doc, ents: list[Span]) -> list[Span]:
-        """Adjacent VIEWS spans are one view list ("AP and cephalic" + "tilt views")."""
+        """Adjacent VIEWS spans are one view list ("AP and cephalic" + "tilt views"), unless the first one is
+        already complete: a count or a phrase ending in "views" ("2V" + "FRONTAL/LATERAL" stay two spans)."""
         out: list[Span] = []
         for e in sorted(ents, key=lambda x: x.start):
-            if out and e.label_ == "VIEWS" and out[-1].label_ == "VIEWS" and out[-1].end == e.start:
+            if out and e.label_ == "VIEWS" and out[-1].label_ == "VIEWS" and out[-1].end == e.start \
+                    and not COMPLETE_VIEWS.search(out[-1].text):
                 p = out.pop()
                 e = Span(doc, p.start, e.end, label=e.label, kb_id=p.kb_id, span_id=p.id)
             out.append(e)
