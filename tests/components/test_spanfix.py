@@ -172,6 +172,15 @@ def test_edges_views_merge_contrast_and_relabel(rules_nlp):
     assert not any(lab == "CONTRAST" for _, lab in out)        # names no contrast
 
 
+def test_a_complete_views_span_is_not_merged_with_the_next(rules_nlp):
+    # a count ("2V") or "... views" is complete: the real-text gold keeps "2V" and "FRONTAL/LATERAL" apart
+    text = "XR CHEST 2V FRONTAL/LATERAL\nTECHNIQUE: PA and lateral views obtained."
+    doc = _doc(rules_nlp, text)
+    ents = [_span(doc, "2V", "VIEWS"), _span(doc, "FRONTAL/LATERAL", "VIEWS")]
+    out = _fix(rules_nlp, doc, ents)
+    assert ("2V", "VIEWS") in out and ("FRONTAL/LATERAL", "VIEWS") in out
+
+
 def test_recommended_procedure_and_contrast_injection_dropped(rules_nlp):
     text = ("CT CHEST\nTECHNIQUE: Images after intravenous injection of contrast.\n"
             "IMPRESSION: Mass. Biopsy is recommended.")
