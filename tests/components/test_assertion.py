@@ -25,6 +25,8 @@ def _assert(nlp, text, terms):
     ("Cannot exclude pneumonia.", ["pneumonia"], ["uncertain"]),
     ("Atelectasis versus pneumonia.", ["Atelectasis", "pneumonia"], ["uncertain", "uncertain"]),
     ("Suspicious for malignancy.", ["malignancy"], ["uncertain"]),
+    ("Active bleeding in the sigmoid. Differential for the source includes diverticular bleeding and angiodysplasia.",
+     ["bleeding", "diverticular bleeding", "angiodysplasia"], ["present", "uncertain", "uncertain"]),
     ("Cough, r/o pneumonia.", ["Cough", "pneumonia"], ["present", "hypothetical"]),
     ("To evaluate for appendicitis.", ["appendicitis"], ["hypothetical"]),
     ("History of breast cancer.", ["breast cancer"], ["historical"]),
