@@ -77,7 +77,8 @@ def test_us_without_and_with_contrast_are_two_frames(nlp):
 
 def test_procedure_region_and_access_side(nlp):
     fr = frames(nlp, "US-guided paracentesis\nProcedure: Ultrasound of the abdomen showed ascites. 3 L removed.")
-    assert [(f["modality"], f["region"]) for f in fr] == [("IR", "abdomen")]
+    # the most specific region (§7.18): the peritoneal cavity, as the CPT table region of 49083
+    assert [(f["modality"], f["region"]) for f in fr] == [("IR", "peritoneum")]
     picc = frames(nlp, "PICC PLACEMENT WITH ULTRASOUND AND FLUOROSCOPIC GUIDANCE\n\nIndication: Antibiotics.\n\n"
                        "Procedure: The right basilic vein was accessed under ultrasound guidance.")
     assert [(f["region"], f["laterality"]) for f in picc] == [("upper_extremity_veins", "right")] * 2

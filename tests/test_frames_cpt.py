@@ -179,3 +179,95 @@ def test_renal_us_titled_complete_without_required_elements_is_limited(nlp):
     rec = run(nlp, "RENAL ULTRASOUND COMPLETE\nHistory: Acute kidney injury.\nFindings: Right kidney 11.8 cm. Left kidney "
                    "12.0 cm. No hydronephrosis. The bladder is normal.\nImpression: Normal kidneys and bladder.")
     assert [c["code"] for c in rec["cpt"]] == ["76770"]
+
+
+# ---------------------------------------------------------------- round 3 (writers M-P): general conventions
+def test_named_deviation_and_rotation_views_counted(nlp):
+    rec = run(nlp, "EXAM: XR WRIST LEFT, 4 VIEWS\nINDICATION: Scaphoid fracture.\n"
+                   "TECHNIQUE: PA, lateral, oblique and ulnar deviation PA views of the left wrist.\nFINDINGS: Healing.")
+    assert rec["frames"][0]["views"] == 4
+    assert "header_body_discrepancy" not in flags(rec)
+    sh = run(nlp, "EXAM: XR SHOULDER RIGHT MIN 2 VIEWS\nINDICATION: Fall.\n"
+                  "TECHNIQUE: AP internal rotation, Grashey, and scapular Y views of the right shoulder.\nFINDINGS: Normal.")
+    assert sh["frames"][0]["views"] == 3
+
+
+def test_minimum_views_title_takes_views_obtained(nlp):
+    rec = run(nlp, "EXAMINATION: XR WRIST COMPLETE MIN 3 VIEWS\nCLINICAL HISTORY: Fall.\n"
+                   "TECHNIQUE: PA, lateral, oblique and ulnar-deviated scaphoid views.\nFINDINGS: Fracture.")
+    assert rec["frames"][0]["views"] == 4
+    assert "header_body_discrepancy" not in flags(rec)
+
+
+def test_pre_and_post_reduction_is_exam_and_repeat(nlp):
+    rec = run(nlp, "EXAMINATION: RIGHT SHOULDER, 3 VIEWS, PRE- AND POST-REDUCTION\nCLINICAL INDICATION: Fall.\n"
+                   "TECHNIQUE: Pre-reduction AP, scapular Y and axillary views. After reduction, repeat AP, scapular Y "
+                   "and axillary views were obtained the same day.\nFINDINGS: Dislocation, reduced.")
+    assert len(rec["frames"]) == 2
+    assert lines(rec) == [("73030", ("76", "RT"), 1), ("73030", ("RT",), 1)]
+    assert all(f["contrast"] in ("na", None) for f in rec["frames"])
+
+
+def test_hip_with_pelvis_is_one_exam(nlp):
+    rec = run(nlp, "XR HIP LT W/ PELVIS 2-3V\nHx: fall, L hip pain\nAP pelvis and frog-leg lateral L hip.\n"
+                   "Femoral neck fracture.")
+    assert [(f["region"], f["laterality"]) for f in rec["frames"]] == [("hip", "left")]
+    assert [c["code"] for c in rec["cpt"]] == ["73502"]
+
+
+def test_transabdominal_part_is_the_complete_pelvic_exam(nlp):
+    rec = run(nlp, "PELVIC ULTRASOUND, TRANSABDOMINAL AND TRANSVAGINAL\nHX: postmenopausal bleeding.\n"
+                   "TECHNIQUE: Transabdominal images, then endovaginal exam.\nFINDINGS: Uterus 7.9 cm. Endometrium "
+                   "11 mm. R ovary normal. L ovary not visualized.\nIMPRESSION: Thickened endometrium.")
+    assert sorted(str(f["extent"]) for f in rec["frames"]) == ["None", "complete"]
+    assert sorted(c["code"] for c in rec["cpt"]) == ["76830", "76856"]
+    assert "ultrasound_completeness_unsupported" not in flags(rec)
+
+
+def test_ordered_contrast_is_not_performed_contrast(nlp):
+    rec = run(nlp, "CT ABDOMEN PELVIS WITHOUT CONTRAST\n\nClinical history: LLQ pain.\n\nTechnique: Helical CT in the "
+                   "portal venous phase following 100 mL Omnipaque 350 intravenous contrast. Please note the order "
+                   "was placed as a noncontrast study; the exam was performed with contrast.\n\nFindings: Diverticulitis.")
+    assert rec["frames"][0]["contrast"] == "with"
+    assert "74177" in [c["code"] for c in rec["cpt"]]
+    assert "header_body_discrepancy" in flags(rec)
+
+
+def test_conventional_arthrogram_one_line_report(nlp):
+    rec = run(nlp, "RIGHT SHOULDER ARTHROGRAM INDICATION: pacemaker, so MRI was not performed; shoulder pain. "
+                   "PROCEDURE: Under fluoroscopic guidance a 22-gauge needle was advanced into the glenohumeral joint "
+                   "and 12 mL of Omnipaque 300 was injected. AP and axillary views were obtained. FINDINGS: Cuff tear.")
+    fr = rec["frames"][0]
+    assert (fr["modality"], fr["region"], fr["guidance"]) == ("FLUORO", "shoulder", "FLUORO")
+    assert {(c["code"], tuple(c["modifiers"])) for c in rec["cpt"] if c["code"][0].isdigit()} == \
+        {("73040", ("RT",)), ("23350", ("RT",))}
+
+
+def test_protocol_in_parentheses_is_not_the_region(nlp):
+    rec = run(nlp, "CT ABDOMEN WITHOUT AND WITH IV CONTRAST (TRIPLE PHASE LIVER)\nINDICATION: Liver lesion.\n"
+                   "TECHNIQUE: Unenhanced, arterial and portal venous phases after 100 mL Omnipaque 350.\nFINDINGS: Hemangioma.")
+    assert [(f["region"], f["contrast"]) for f in rec["frames"]] == [("abdomen", "without_with")]
+    assert "74170" in [c["code"] for c in rec["cpt"]]
+
+
+def test_labeled_rbc_gi_bleeding_study(nlp):
+    rec = run(nlp, "NUCLEAR MEDICINE RBC SCINTIGRAPHY, ABDOMEN AND PELVIS\n\nClinical history: lower GI bleeding.\n\n"
+                   "Autologous red blood cells were labeled in vitro with 24.6 mCi Tc-99m pertechnetate and reinjected.\n\n"
+                   "Findings: Active bleeding in the sigmoid colon.", setting="technical")
+    assert rec["frames"][0]["region"] == "gi_tract"
+    assert ("78278", ("TC",), 1) in lines(rec)
+    assert {(h["code"], h["units"]) for h in rec.get("hcpcs", [])} == {("A9560", 1)} or \
+        ("A9560", (), 1) in lines(rec)
+
+
+def test_no_laterality_query_for_non_lateral_code(nlp):
+    rec = run(nlp, "US RETROPERITONEAL COMPLETE (KIDNEYS/BLADDER)\nHx: CKD.\nFindings: RK 8.9 cm, LK 9.2 cm. "
+                   "No hydronephrosis. Bladder decompressed.\nIMP: Small echogenic kidneys.")
+    assert [c["code"] for c in rec["cpt"]] == ["76770"]
+    assert "missing_laterality" not in flags(rec)
+
+
+def test_contrast_shorthand_without_and_with(nlp):
+    for t in ("w/o/w contrast", "wo/w gadolinium", "w/o & w iv contrast"):
+        rec = run(nlp, f"MRI BRAIN\nINDICATION: Mass.\nTECHNIQUE: Multiplanar images {t}.\nFINDINGS: Mass.")
+        assert rec["frames"][0]["contrast"] == "without_with", t

@@ -434,3 +434,61 @@ def test_disc_combination_takes_the_disc_region_when_the_radiculopathy_names_an_
     ms = [mention(text, "Lumbosacral radiculopathy", "M54.17", section="indication"),
           mention(text, "disc protrusion", "M51.26")]
     assert codes_of(ms, text, table) == ["M51.16"]
+
+
+def test_hypertension_and_diabetes_with_ckd_take_the_combination_codes_and_keep_the_stage(table):
+    """I.C.9.a.2 (hypertension + CKD presumed linked) and I.A.15 'with' (diabetes + CKD): I12.9 / E11.22 with the
+    additional N18 stage code; ESRD takes I12.0."""
+    text = "INDICATION: CKD 4, HTN, DM2.\nIMPRESSION: Renal cyst."
+    ms = [mention(text, "CKD 4", "N18.4", section="indication"), mention(text, "HTN", "I10", section="indication"),
+          mention(text, "DM2", "E11.9", section="indication"), mention(text, "Renal cyst", "N28.1")]
+    got = codes_of(ms, text, table)
+    assert set(got) == {"N28.1", "I12.9", "E11.22", "N18.4"}
+    assert got.index("I12.9") < got.index("N18.4") and got.index("E11.22") < got.index("N18.4")
+    text = "INDICATION: ESRD, HTN.\nIMPRESSION: Renal cyst."
+    ms = [mention(text, "ESRD", "N18.6", section="indication"), mention(text, "HTN", "I10", section="indication"),
+          mention(text, "Renal cyst", "N28.1")]
+    assert set(codes_of(ms, text, table)) == {"N28.1", "I12.0", "N18.6"}
+    text = "INDICATION: HTN.\nIMPRESSION: Renal cyst."  # hypertension alone stays I10
+    ms = [mention(text, "HTN", "I10", section="indication"), mention(text, "Renal cyst", "N28.1")]
+    assert set(codes_of(ms, text, table)) == {"N28.1", "I10"}
+
+
+def test_diabetes_with_foot_ulcer_and_kidney_with_ureter_calculus_combine(table):
+    text = "INDICATION: T2DM, foot ulcer.\nIMPRESSION: Plantar ulcer."
+    ms = [mention(text, "T2DM", "E11.9", section="indication"), mention(text, "Plantar ulcer", "L97.509")]
+    assert codes_of(ms, text, table) == ["E11.621", "L97.509"]
+    text = "IMPRESSION: UVJ stone. Renal stone."
+    ms = [mention(text, "UVJ stone", "N20.1"), mention(text, "Renal stone", "N20.0")]
+    assert codes_of(ms, text, table) == ["N20.2"]
+
+
+def test_single_nodule_within_multinodular_goiter_is_not_coded(table):
+    text = "IMPRESSION: Multinodular thyroid; dominant nodule."
+    ms = [mention(text, "Multinodular thyroid", "E04.2"), mention(text, "nodule", "E04.1")]
+    assert codes_of(ms, text, table) == ["E04.2"]
+
+
+def test_unspecified_injury_and_hemarthrosis_beside_a_specific_injury_of_the_region(table):
+    text = "INDICATION: knee injury.\nIMPRESSION: Lateral tibial plateau fracture. Lipohemarthrosis."
+    ms = [mention(text, "knee injury", "S89.91XA", section="indication"),
+          mention(text, "Lateral tibial plateau fracture", "S82.121A"), mention(text, "Lipohemarthrosis", "M25.061")]
+    assert codes_of(ms, text, table) == ["S82.121A"]
+    text = "INDICATION: ankle injury.\nIMPRESSION: Weber B distal fibula fracture."
+    ms = [mention(text, "ankle injury", "S99.911A", section="indication"),
+          mention(text, "Weber B distal fibula fracture", "S82.64XA")]
+    assert codes_of(ms, text, table) == ["S82.64XA"]
+    # an injury of another region is not made redundant
+    text = "INDICATION: shoulder injury.\nIMPRESSION: Weber B distal fibula fracture."
+    ms = [mention(text, "shoulder injury", "S49.91XA", section="indication"),
+          mention(text, "Weber B distal fibula fracture", "S82.64XA")]
+    assert set(codes_of(ms, text, table)) == {"S82.64XA", "S49.91XA"}
+
+
+def test_peripheral_vascular_disease_not_coded_beside_limb_atherosclerosis(table):
+    """I73.9 Excludes1: atherosclerosis of the extremities (I70.2-I70.7-)."""
+    text = "INDICATION: PVD, claudication.\nIMPRESSION: Atherosclerosis of the native arteries of the right leg."
+    ms = [mention(text, "PVD", "I73.9", section="indication"),
+          mention(text, "Atherosclerosis of the native arteries of the right leg", "I70.211")]
+    assert "I73.9" not in codes_of(ms, text, table)
+    assert prune_codes(["I73.9", "I70.219"], table) == ["I70.219"]

@@ -122,7 +122,7 @@ class SelectionRules:
     surveillance: tuple     # ((code, history_prefix, compiled cue), ...)
     explained_findings: frozenset = frozenset()  # lexicon concept ids of nonspecific imaging descriptors
     integral: tuple = ()        # ((diagnosis patterns, integral code patterns), ...)
-    combine: tuple = ()         # ((code patterns, combination code), ...)
+    combine: tuple = ()         # ((code patterns, combination code, patterns of codes kept beside it), ...)
     not_explaining: tuple = ()  # patterns of diagnoses that do not explain the indication's symptoms
     code_first: tuple = ()      # ((manifestation patterns, etiology patterns), ...)
     gestation_with: tuple = ()  # patterns of pregnancy codes that take a Z3A weeks-of-gestation code
@@ -146,7 +146,7 @@ class SelectionRules:
         for the combination (disc displacement + radiculopathy -> disc disorder with radiculopathy)."""
         pool = set(others) | {code}
         return any(any(code_matches(code, p) for p in pats) and all(any(code_matches(k, p) for k in pool) for p in pats)
-                   for pats, _ in self.combine)
+                   for pats, _, _ in self.combine)
 
     def is_generic(self, code: str) -> bool:
         return any(code_matches(code, g) if g.endswith("*") else code == g for g, _ in self.generic)
@@ -204,7 +204,7 @@ def selection_rules() -> SelectionRules:
             elif kind == "integral":
                 integral.append((tuple(r["diagnoses"]), tuple(r["codes"])))
             elif kind == "combine":
-                combine.append((tuple(r["codes"]), r["into"]))
+                combine.append((tuple(r["codes"]), r["into"], tuple(r.get("keep", ()))))
             elif kind == "not_explaining":
                 not_expl.extend(r["codes"])
             elif kind == "code_first":
@@ -591,8 +591,10 @@ def preprocedural_code(m: "FindingMention", text: str, icd=None) -> str | None:
 def combine_codes(codes: list[str], by_code: dict, icd=None) -> list[str]:
     """ICD-10-CM I.B.9 (combination codes): two selected codes that one code classifies together are replaced by
     that code (data rule ``combine``: K70.30 + R18.8 -> K70.31, K80.20 + K80.51 -> K80.71, N20.1 + N13.30 ->
-    N13.2), at the place of the better-ranked one."""
-    for pats, into in selection_rules().combine:
+    N13.2), at the place of the better-ranked one. A code matching the rule's ``keep`` patterns is also kept, after
+    the combination code, where the combination code's note says "use additional code" (I10 + N18.4 -> I12.9 + N18.4:
+    I.C.9.a.2 presumes the hypertension/CKD link; E11.9 + L97.509 -> E11.621 + L97.509)."""
+    for pats, into, keep in selection_rules().combine:
         if icd is not None and not icd.is_billable(into):
             continue
         hits = []
@@ -606,7 +608,10 @@ def combine_codes(codes: list[str], by_code: dict, icd=None) -> list[str]:
             ev = [e for h in hits for e in by_code[h].evidence]
             if into not in by_code:
                 by_code[into] = IcdDecision(into, "combination code: " + " + ".join(hits), ev)
-            rest = [c for c in codes if c not in hits and c != into]
+            gone = [h for h in hits if not any(code_matches(h, k) for k in keep)]
+            pos = min([pos] + [i for i, c in enumerate(codes) if c == into])
+            rest = [c for c in codes if c not in gone and c != into]
+            pos = sum(1 for c in codes[:pos] if c in rest)
             codes = rest[:pos] + [into] + rest[pos:]
     if icd is not None:  # right + left of one subcategory -> its bilateral code (I.B.13: I65.21 + I65.22 -> I65.23)
         for a in list(codes):

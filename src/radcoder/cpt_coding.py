@@ -428,7 +428,10 @@ def select_cpt(frames: Sequence[dict], table, text: str, payer: str | None = Non
             cands = [c for c in cands if c.subtype != "transvaginal"] or cands
         key = (fr.get("modality"), fr.get("region"), fr.get("laterality"), fr.get("procedure"))
         repeated = [code for k, code in chosen if k == key]
-        if repeated:
+        if repeated and fr.get("repeat"):
+            # the same exam repeated the same day (radiographs before and after a reduction): the same code again
+            cands = [c for c in cands if c.code in repeated] or cands
+        elif repeated:
             # the same exam again: an add-on code of the one already coded ("each additional lesion"), else,
             # for a diagnostic exam, the other part of a multi-part exam (a code of another family)
             fams = {table.get(code).family for code in repeated}
@@ -447,11 +450,12 @@ def select_cpt(frames: Sequence[dict], table, text: str, payer: str | None = Non
         best_score, best = scored[0]
         if fr.get("region") is None and best_score < 1.0 and not fr.get("procedure"):
             continue
-        if repeated and not proc and best_score < 2.0:
+        if repeated and not proc and best_score < 2.0 and not fr.get("repeat"):
             continue
         fam = table.get(best).family
         alts = tuple(code for sc, code in scored[1:4] if table.get(code).family == fam and sc >= best_score - 1.5)
-        if any(o.code == best and frames[o.frame_index].get("laterality") == fr.get("laterality") for o in out):
+        if not fr.get("repeat") and any(o.code == best and frames[o.frame_index].get("laterality") == fr.get("laterality")
+                                        for o in out):
             continue
         margin = best_score - (scored[1][0] if len(scored) > 1 else best_score - 5)
         conf = max(0.05, min(0.99, 0.5 + 0.1 * margin))
@@ -551,7 +555,7 @@ def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[
         reduced = True  # a both-sides code for one side (the add-on follows its primary code unmodified)
     if reduced:
         base.append("52")
-    if primary and _is_repeat(code, text, title):
+    if (primary and _is_repeat(code, text, title)) or frame.get("repeat"):
         base.append("77" if OTHER_READER_RE.search(text) else "76")
     lines: list[list[str]] = []
     digit = digit_modifier(code, frame, text)
@@ -727,6 +731,10 @@ BARE_RADIOIODINE_RE = re.compile(r"(?<![\w-])(?:i-?(123|131)|(123|131)-?i|iodine
                                  r"(?!\s*(?:-\s*)?(?:mibg|iobenguane|ioflupane|datscan))")
 
 
+LABELED_RBC_RE = re.compile(r"\b(?:tagged|labell?ed|tc-?99m)\s+(?:red (?:blood )?cells?|rbcs?)\b|\b(?:red blood cells?|rbcs?)\s+"
+                            r"(?:were\s+|was\s+)?(?:labell?ed|tagged)\b")
+
+
 def radiopharm_lines(text: str, hcpcs) -> list[tuple[str, int]]:
     """(code, units) of the diagnostic radiopharmaceuticals named in the report. Units follow the billing
     unit of the code: per study dose -> one per documented administration; per (fraction of) mCi -> dose."""
@@ -761,6 +769,11 @@ def radiopharm_lines(text: str, hcpcs) -> list[tuple[str, int]]:
                 code = sorted(dict.fromkeys(cands), key=lambda c: _unit_fit(hcpcs.get(c), dose))[0]
                 hits.setdefault(code, []).append((m.start(), m.end()))
                 break
+    # red blood cells labelled with pertechnetate: the labelled cells are the agent billed (A9560, a study dose)
+    m = LABELED_RBC_RE.search(low)
+    if m and hcpcs.get("A9560") is not None:
+        hits.pop("A9512", None)
+        hits.setdefault("A9560", [(m.start(), m.end())])
     out = []
     for code, spans in sorted(hits.items(), key=lambda kv: kv[1][0][0]):
         h = hcpcs.get(code)

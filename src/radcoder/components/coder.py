@@ -20,7 +20,8 @@ US_COMPLETE_ELEMENTS = {
     "abdomen": ("liver", "gallbladder", "common bile duct|cbd|bile duct", "pancreas", "spleen", "kidney",
                 "inferior vena cava|ivc", "aorta"),
     "retroperitoneum": ("kidney|right kidney", "left kidney|kidneys|bilateral kidneys|left(?: measures)? \\d", "bladder|aorta|ivc"),
-    "pelvis": ("uterus|prostate", "ovar|adnexa|seminal", "bladder"),
+    # CPT 76856: uterus, adnexa, endometrium; the bladder only 'when applicable'
+    "pelvis": ("uterus|prostate", "ovar|adnexa|seminal"),
 }
 US_COMPLETE_ELEMENTS["kidney"] = US_COMPLETE_ELEMENTS["retroperitoneum"]  # renal US: the retroperitoneal exam
 IMAGE_DOC_RE = re.compile(r"\b(images? (?:were |was )?(?:saved|stored|archived|recorded|retained|obtained and stored)|"
@@ -123,7 +124,9 @@ class Coder:
             for cc in companion_codes(code.code, text):
                 comp = cpt.get(cc)
                 if comp is not None and all(ln.code != cc for ln in lines):
-                    lines.append(ProcedureLine(cc, (), 1, cand.score, evid, comp.description, ()))
+                    # the injection takes the side of its exam (23350-RT with 73040-RT)
+                    for mods in modifiers_for(comp, fr, setting, text, cpt.allowed_modifiers(cc), primary=False):
+                        lines.append(ProcedureLine(cc, tuple(mods), 1, cand.score, evid, comp.description, ()))
             g = self._separate_guidance(code, fr)
             if g is not None and g.guidance in RECORDED_IMAGE_GUIDANCE and not IMAGE_DOC_RE.search(text):
                 g = None  # US guidance requires a permanently recorded image (incomplete_guidance_documentation)
@@ -207,6 +210,9 @@ class Coder:
                 "lower_extremity", "upper_extremity_joint", "lower_extremity_joint", "lower_extremity_veins",
                 "lower_extremity_arteries", "upper_extremity_veins"}
             # nuclear studies of a paired organ image both sides; a screening mammogram is bilateral by default
+            # no side to query when every billed code is one without laterality (76770 covers both kidneys)
+            if cpt_lines and not any(getattr(cpt.get(ln.code), "laterality", None) == "unilateral" for ln in cpt_lines):
+                paired = False
             if paired and fr.get("laterality") is None and fr["modality"] not in ("NM", "PET") \
                     and not (fr["modality"] in ("MAMMO", "DBT") and is_screening(text)):
                 add("missing_laterality", f"The {fr.get('region')} exam does not state left, right or bilateral; "

@@ -164,6 +164,8 @@ class FrameBuilder:
             regs = [(0, 0, DEFAULT_REGION[modality])]
         if not regs:
             return []
+        if modality is None and re.search(r"\barthrogra(?:m|ms|phy)\b", low):
+            modality = "FLUORO"  # an arthrogram the title names with no CT / MR: the conventional (fluoroscopic) one
         if modality is None:
             if VIEWS_WORD_RE.search(low) or VIEW_NAME_RE.search(low) or re.search(r"\b(portable|radiograph|film)", low):
                 modality = "XR"
@@ -341,7 +343,8 @@ VIEW_NAMES = ("ap", "pa", "lateral", "lat", "oblique", "obliques", "mortise", "g
               "sunrise", "merchant", "frog", "frog-leg", "frogleg", "axillary", "swimmer", "swimmers", "odontoid",
               "open mouth", "flexion", "extension", "cross-table", "tunnel", "notch", "scaphoid", "cc", "mlo",
               "lordotic", "decubitus", "waters", "caldwell", "towne", "ferguson", "internal rotation",
-              "external rotation", "outlet", "inlet", "judet", "harris", "axial", "skyline", "stress")
+              "external rotation", "outlet", "inlet", "judet", "harris", "axial", "skyline", "stress",
+              "ulnar deviation", "radial deviation", "ap internal rotation", "ap external rotation")
 VIEW_NAME_RE = re.compile(r"(?<![\w-])(" + "|".join(sorted((re.escape(v) for v in VIEW_NAMES), key=len, reverse=True))
                           + r")(?![\w-])")
 SIDE_RE = re.compile(r"(?<![\w/])(left|right|lt|rt|bilateral|bilat|b/l|both|l|r)(?![\w/])"
@@ -435,7 +438,9 @@ def _scan_regions(low: str) -> list[tuple[int, int, str]]:
     # ... unless they name a part of it ('US ABDOMEN LIMITED (PYLORUS)'): the most specific region covering the
     # imaged area (§7.18)
     if len({h[2] for h in outside}) == 1 and inside:
-        parts = [h for h in inside if outside[0][2] in _region_ancestors(h[2])]
+        # (a protocol named in parentheses, 'TRIPLE PHASE LIVER', 'PANCREAS PROTOCOL', is no part of the region)
+        parts = [h for h in inside if outside[0][2] in _region_ancestors(h[2]) and not any(
+            a <= h[0] < b and re.search(r"\b(?:phases?|protocol)\b", low[a:b]) for a, b in paren)]
         if len({h[2] for h in parts}) == 1:
             outside = [(o[0], o[1], parts[0][2]) for o in outside]
     hits = outside or hits
@@ -488,13 +493,16 @@ def _count_views(text: str) -> int | None:
     return len(names) or None
 
 
-BEFORE_AFTER_RE = re.compile(r"\b(before and after|pre[- ]? and post[- ]?|without and with|with and without|"
+BEFORE_AFTER_RE = re.compile(r"\b(before and after|pre[- ]? and post(?![- ]?reduction)[- ]?|without and with|with and without|"
                              r"(?:tof|time[- ]of[- ]flight)\b(?:[^.;]){0,30}\bfollowed by (?:[\w-]+ ){0,2}contrast|"
                              r"noncontrast (?:\w+ ){0,6}followed by|non-contrast (?:\w+ ){0,6}followed by)\b")
 
 
 INLINE_LABEL_RE = re.compile(r"(?:(?<=[.;])\s+|[ \t]{2,})(?=(?:clinical |brief )?(?:history|indication|reason(?: for exam)?|technique|"
-                             r"comparison|findings|impression|hx|tech)\s*:)", re.IGNORECASE)
+                             r"comparison|findings|impression|hx|tech)\s*:)"
+                             # an upper-case label after the title on the same line ('RIGHT SHOULDER ARTHROGRAM INDICATION:')
+                             r"|\s+(?=(?-i:(?:CLINICAL |BRIEF )?(?:HISTORY|INDICATIONS?|REASON FOR EXAM|TECHNIQUE|COMPARISON|"
+                             r"FINDINGS|IMPRESSION)\s*:))", re.IGNORECASE)
 INLINE_TECHNIQUE_RE = re.compile(r"\btechnique\s*:\s*(.*?)(?=\b(?:comparison|findings|impression)\s*:|$)",
                                  re.IGNORECASE | re.DOTALL)
 # contrast that was ordered or planned but not given: the exam is coded without it
@@ -517,7 +525,13 @@ def _not_given(text: str) -> bool:
     return False
 
 
+# a statement of what was ordered, not what was done ('the order was placed as a noncontrast study')
+ORDERED_AS_RE = re.compile(r"[^.;,\n]*?\b(?:ordered|order (?:was |had been )?(?:placed|written|entered|requested)|requested)\s+as\b"
+                           r"[^.;,\n]*?(?=\bbut\b|[.;,\n]|$)", re.IGNORECASE)
+
+
 def _contrast_state(text: str) -> str | None:
+    text = ORDERED_AS_RE.sub(" ", text)
     hits = _phrase_hits(text, dict(term_maps().get("CONTRAST", {})))
     vals = [v for _, _, v in hits]
     if _not_given(text):
@@ -590,7 +604,7 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
         if fr["modality"] == "PET":  # the CT of PET/CT is for attenuation/localization unless IV contrast is given
             fr["contrast"] = state if state in ("with", "without_with") else "without"
         if fr["modality"] == "FLUORO" and fr.get("procedure") is None and fr.get("guidance") is None \
-                and re.search(r"\binjection\b", title):
+                and re.search(r"\b(?:injection|arthrogra(?:m|ms|phy))\b", title):
             fr["guidance"] = "FLUORO"  # an injection named in a fluoroscopic exam title is done under fluoroscopy (§7.16)
         if fr["modality"] == "FLUORO" and fr.get("procedure") is None and not _not_given(technique) \
                 and "not_given" not in [v for _, _, v in _phrase_hits(technique, dict(term_maps().get("CONTRAST", {})))]:
@@ -643,6 +657,12 @@ MULTIPART_US_RE = re.compile(r"\b(transabdominal (?:and|&|/|\+) ?transvaginal|ta
                              r"transabdominal|tv ?(?:and|&|/|\+) ?ta)\b"
                              # an obstetric / pelvic exam 'with transvaginal cervical length': a second, transvaginal exam
                              r"|(?:\bwith|\band|\bplus|&|\+)\s+(?:an?\s+|additional\s+)?(?:trans-?vaginal|endovaginal)\b")
+PRE_POST_REDUCTION_RE = re.compile(r"\bpre[- ]?\s*(?:and|&|/|\+)\s*post[- ]?reduction\b|\bpre[- ]?reduction\b[^.;\n]{0,40}"
+                                   r"\bpost[- ]?reduction\b")
+LABELED_RBC_RE = re.compile(r"\b(?:tagged|labell?ed|tc-?99m)\s+(?:red (?:blood )?cells?|rbcs?)\b|\b(?:red blood cells?|rbcs?)\s+"
+                            r"(?:were\s+|was\s+)?(?:labell?ed|tagged)\b|\brbc\s+(?:scintigraph\w*|scan|study)\b")
+GI_BLEED_RE = re.compile(r"\b(?:gi|gastrointestinal)\s+(?:bleed\w*|blood loss|hemorrhage)|\bbleeding (?:scan|study)\b|"
+                         r"\bhematochezia\b|\bmelena\b")
 COUNT_TARGETS_RE = re.compile(r"\b(2|3|4|two|three|four)\s+(?:\w+\s+)?(nodules|lesions|masses|sites|targets)\b")
 VFA_RE = re.compile(r"\b(vertebral fracture assessment|vfa)\b")
 SCOUT_RE = re.compile(r"\bscout\b")
@@ -831,6 +851,8 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
             minimum = bool(VIEWS_MIN_RE.search(title))
             if n and n != fr["views"] and not (minimum and n > fr["views"]):
                 fr["title_views"], fr["views"] = fr["views"], n
+            elif n and minimum and n > fr["views"]:
+                fr["views"] = n  # 'MIN 3 VIEWS' names the code's minimum; more views obtained is no discrepancy
         # diagnostic mammography of one breast: CC and MLO plus the supplementary view(s)
         if fr["modality"] in ("MAMMO", "DBT") and fr.get("procedure") is None and fr["laterality"] != "bilateral" \
                 and not re.search(r"\bscreening\b", title) and not VIEWS_NUM_RE.search(title) \
@@ -889,11 +911,22 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
         if fr["modality"] == "DUPLEX" and fr.get("extent") is None and fr["laterality"] == "bilateral" \
                 and fr["region"] != "extremity_arteries" and fr.get("procedure") is None:
             fr["extent"] = "complete"
+    # a labelled-RBC study done for gastrointestinal bleeding is the GI blood-loss study (78278), whatever
+    # abdominal area the title names
+    if LABELED_RBC_RE.search(title + " " + body) and GI_BLEED_RE.search(body + " " + title):
+        for fr in frames:
+            if fr["modality"] == "NM" and fr["region"] in (None, "abdomen", "pelvis", "abdomen_pelvis"):
+                fr["region"] = "gi_tract"
     extra = []
     for fr in frames:
         # two exams performed together and billed separately (§7.15)
         if fr["modality"] == "US" and MULTIPART_US_RE.search(title):
             extra.append(dict(fr, extent=None))  # the added (transvaginal) part states no extent of its own
+            if fr.get("extent") is None and fr.get("procedure") is None:
+                fr["extent"] = "complete"  # the transabdominal part is the complete exam (76856, 76801, 76805)
+        # radiographs before and after a reduction, the same day: the exam and its repeat (76, §5)
+        if fr["modality"] == "XR" and fr.get("procedure") is None and PRE_POST_REDUCTION_RE.search(title):
+            extra.append(dict(fr, repeat=True))
         if fr["modality"] == "US" and fr["contrast"] == "na" and re.search(
                 r"\b(without and with|with and without|w/wo|w/ and w/o)\b", title) and re.search(r"\bcontrast\b", title):
             fr["contrast"] = "without"

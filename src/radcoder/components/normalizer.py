@@ -108,7 +108,9 @@ def choose_code(concept: Concept, span: Span) -> str | None:
     words = _window_words(span)
     code = concept.icd10cm
     if concept.acuity:
-        for w in words:
+        # the span's own acuity word first ("recurrent acute pancreatitis": the span "acute pancreatitis")
+        own = [t.lower_ for t in span]
+        for w in own + words:
             if w in ACUITY_WORDS and ACUITY_WORDS[w] in concept.acuity:
                 code = concept.acuity[ACUITY_WORDS[w]]
                 break
@@ -149,12 +151,30 @@ def _part_of(t) -> bool:
 # a fracture in routine healing: 7th character D (subsequent encounter, routine healing) for an A code
 _HEALING = re.compile(r"\b(?:healing|callus|callus formation|consolidating)\b", re.IGNORECASE)
 _HEALING_NEG = re.compile(r"\b(?:no|without|not)\b[^.;,]{0,25}$", re.IGNORECASE)
+# a fracture documented with delayed healing, nonunion or malunion: 7th character G/K/P (H/M/Q for an open
+# fracture's B), checked before routine healing ("delayed healing" is no routine healing)
+_HEALING_COMPLICATION = (
+    (re.compile(r"\b(?:nonunion|non-union|non union|ununited|pseudarthrosis|pseudoarthrosis)\b", re.IGNORECASE), "K", "M"),
+    (re.compile(r"\bdelayed (?:healing|union)\b", re.IGNORECASE), "G", "H"),
+    (re.compile(r"\b(?:malunion|mal-union|malunited)\b", re.IGNORECASE), "P", "Q"),
+)
+# a complication only asked about ("eval nonunion", "r/o delayed union", "? nonunion") is not documented
+_COMPLICATION_UNCERTAIN = re.compile(r"(?:\b(?:eval|evaluate|evaluation|assess|r/o|rule out|question of|concern for|"
+                                     r"possible|suspected)\b|\?)[^.;,]{0,15}$", re.IGNORECASE)
+
+
+def _seventh_valid(code: str) -> bool:
+    try:
+        return _valid_code(code)
+    except (ImportError, OSError):
+        return True
 
 
 def healing_code(span: Span, code: str | None) -> str | None:
-    """A fracture code of the initial encounter (7th character A/B) documented as healing in the span's
-    sentence ("healing greenstick fracture", "fracture with early periosteal callus") takes the subsequent
-    encounter with routine healing (D/E): ICD-10-CM guideline I.C.19.a."""
+    """A fracture code of the initial encounter (7th character A/B) documented in the span's sentence with
+    delayed healing, nonunion or malunion takes G/K/P (H/M/Q for B); documented as healing ("healing
+    greenstick fracture", "fracture with early periosteal callus") it takes the subsequent encounter with
+    routine healing (D/E): ICD-10-CM guideline I.C.19.a."""
     if not code or not code.startswith("S") or len(code.replace(".", "")) != 7 or code[-1] not in "AB":
         return code
     try:
@@ -165,8 +185,16 @@ def healing_code(span: Span, code: str | None) -> str | None:
     doc = span.doc
     sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
     text = sent.text
+    for pat, closed, open_ in _HEALING_COMPLICATION:
+        for m in pat.finditer(text):
+            before = text[:m.start()]
+            if _HEALING_NEG.search(before) or _COMPLICATION_UNCERTAIN.search(before):
+                continue
+            new = code[:-1] + (closed if code[-1] == "A" else open_)
+            if _seventh_valid(new):
+                return new
     for m in _HEALING.finditer(text):
-        if not _HEALING_NEG.search(text[:m.start()]):
+        if not _HEALING_NEG.search(text[:m.start()]) and not re.search(r"\bdelayed\s*$", text[:m.start()], re.IGNORECASE):
             return code[:-1] + ("D" if code[-1] == "A" else "E")
     return code
 
@@ -775,6 +803,20 @@ class Normalizer:
             better = {b for b in better if not any(spec.specializes(c, b) for c in better)}
             if len(better) == 1:
                 e._.icd10cm = next(iter(better))
+        # one fracture, one encounter: a mention of the fracture on the initial encounter's A/B takes the
+        # delayed-healing/nonunion/malunion 7th character another mention of the same code documents
+        # ("Jones fracture ..." / "Established nonunion of the Jones fracture" -> K for both)
+        later = {}
+        for e in findings:
+            c = e._.icd10cm
+            if c and c.startswith("S") and len(c.replace(".", "")) == 7 and c[-1] in "GHKMPQ":
+                later.setdefault(c[:-1], set()).add(c)
+        for e in findings:
+            c = e._.icd10cm
+            if c and c[-1] in "AB" and len(later.get(c[:-1], ())) == 1:
+                new = next(iter(later[c[:-1]]))
+                if (c[-1] == "A") == (new[-1] in "GKP"):
+                    e._.icd10cm = new
 
 
 @Language.factory("radcoder_normalizer", assigns=["span._.icd10cm", "span._.concept", "doc.ents"],
