@@ -335,18 +335,24 @@ def is_symptom_like(code: str) -> bool:
     return _category_kind(code) in SYMPTOM_LIKE_KINDS
 
 
-_KIND_OF_CATEGORY: dict = {}
+_CATEGORY_AGREEMENT: dict = {}
+
+
+def _category_agreement(code: str, attr: str) -> str | None:
+    """The value of lexicon concept attribute ``attr`` that every concept of a code's 3-character category
+    (with a value) agrees on, else None."""
+    key = (attr, code[:3])
+    if key not in _CATEGORY_AGREEMENT:
+        from .lexicons import findings
+        vals = {getattr(x, attr) for x in findings() if x.icd10cm and x.icd10cm[:3] == code[:3] and getattr(x, attr)}
+        _CATEGORY_AGREEMENT[key] = next(iter(vals)) if len(vals) == 1 else None
+    return _CATEGORY_AGREEMENT[key]
 
 
 def _category_kind(code: str) -> str | None:
     """The lexicon kind every concept of a code's 3-character category agrees on (N63.22, a lump made specific
     by quadrant, is a finding like N63.0), else None."""
-    cat = code[:3]
-    if cat not in _KIND_OF_CATEGORY:
-        from .lexicons import findings
-        kinds = {x.kind for x in findings() if x.icd10cm and x.icd10cm[:3] == cat}
-        _KIND_OF_CATEGORY[cat] = next(iter(kinds)) if len(kinds) == 1 else None
-    return _KIND_OF_CATEGORY[cat]
+    return _category_agreement(code, "kind")
 
 
 def _line_of(text: str, start: int, end: int) -> str:
@@ -886,21 +892,13 @@ def confirmed_answers(mentions, reason_sections=None) -> set:
 
 _TRAUMA = re.compile(r"\b(fall|fell|struck|trauma|traumatic|injur\w*|mvc|mva|motor vehicle|collision|assault\w*|"
                      r"twist\w*|blow to|hit by)\b", re.I)
-_SYSTEM_OF_CATEGORY: dict = {}
-
-
 def body_system(code: str) -> str | None:
     """The lexicon body system of a code: its concept's, else the one body system the concepts of its 3-character
     category agree on (I82.612 takes I82.622's cardiovascular)."""
     c = _concept(code)
     if c is not None and c.body_system:
         return c.body_system
-    cat = code[:3]
-    if cat not in _SYSTEM_OF_CATEGORY:
-        from .lexicons import findings
-        systems = {x.body_system for x in findings() if x.icd10cm and x.icd10cm[:3] == cat and x.body_system}
-        _SYSTEM_OF_CATEGORY[cat] = next(iter(systems)) if len(systems) == 1 else None
-    return _SYSTEM_OF_CATEGORY[cat]
+    return _category_agreement(code, "body_system")
 
 
 def _relevance_order(order: list, by_code: dict, mentions, reason_sections, text: str = "") -> list:
