@@ -163,13 +163,6 @@ _COMPLICATION_UNCERTAIN = re.compile(r"(?:\b(?:eval|evaluate|evaluation|assess|r
                                      r"possible|suspected)\b|\?)[^.;,]{0,15}$", re.IGNORECASE)
 
 
-def _seventh_valid(code: str) -> bool:
-    try:
-        return _valid_code(code)
-    except (ImportError, OSError):
-        return True
-
-
 def healing_code(span: Span, code: str | None) -> str | None:
     """A fracture code of the initial encounter (7th character A/B) documented in the span's sentence with
     delayed healing, nonunion or malunion takes G/K/P (H/M/Q for B); documented as healing ("healing
@@ -191,7 +184,7 @@ def healing_code(span: Span, code: str | None) -> str | None:
             if _HEALING_NEG.search(before) or _COMPLICATION_UNCERTAIN.search(before):
                 continue
             new = code[:-1] + (closed if code[-1] == "A" else open_)
-            if _seventh_valid(new):
+            if _valid_code(new):
                 return new
     for m in _HEALING.finditer(text):
         if not _HEALING_NEG.search(text[:m.start()]) and not re.search(r"\bdelayed\s*$", text[:m.start()], re.IGNORECASE):
