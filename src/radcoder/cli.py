@@ -87,7 +87,7 @@ def batch_cmd(input: Path = typer.Argument(..., help=".jsonl, .csv, .parquet or 
 @app.command("evaluate")
 def evaluate_cmd(model: Path | None = typer.Option(None, "--model", help="Model folder (default: shipped model)."),
                  dataset: list[str] = typer.Option(["authored", "cmc2007", "openi"], "--dataset",
-                                                   help="authored | cmc2007 | openi | path to a gold JSONL"),
+                                                   help="authored | cmc2007 | openi | assertion_ext | path to a gold JSONL"),
                  out: Path = typer.Option(Path("evaluation/radcoder_default"), "--out", help="Output folder."),
                  baselines: bool = typer.Option(True, help="Run negspacy/medspaCy assertion baselines."),
                  n_boot: int = typer.Option(500, help="Bootstrap resamples for confidence intervals.")):

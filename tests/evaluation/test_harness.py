@@ -43,3 +43,32 @@ def test_harness_frame_accuracy_pairs_frames():
     r = _frame_accuracy(gold, pred)
     assert r["contrast"] == 0.0 and r["modality"] == 1.0 and r["frame_exact"] == 0.0
     assert _frame_accuracy([], [])["n_frames"] == 0
+
+
+def test_assertion_ext_set_loads_with_valid_offsets_and_disjoint_halves():
+    from radcoder.evaluation.harness import load_dataset
+    from radcoder.schema import ASSERTIONS
+    dev, test = load_dataset("assertion_ext", "dev"), load_dataset("assertion_ext", "test")
+    assert len(dev) >= 100 and len(test) >= 100
+    assert not {r["id"] for r in dev} & {r["id"] for r in test}
+    for r in dev + test:
+        assert r["spans"]
+        for s in r["spans"]:
+            assert r["text"][s["start"]:s["end"]] == s["text"]
+            assert s["label"] == "FINDING" and s["assertion"] in ASSERTIONS
+
+
+def test_assertion_only_evaluation_scores_and_records_disagreements(rules_nlp):
+    from radcoder.evaluation.harness import evaluate_assertion_only
+    text = "ROS: denies fever. Reports cough."
+    recs = [{"id": "X1", "text": text, "spans": [
+        {"start": text.index("fever"), "end": text.index("fever") + 5, "label": "FINDING", "assertion": "negated"},
+        # deliberately wrong gold: the metric must count it as an error and list it
+        {"start": text.index("cough"), "end": text.index("cough") + 5, "label": "FINDING", "assertion": "negated"},
+    ]}]
+    out, errors = evaluate_assertion_only(rules_nlp, recs, "assertion_ext", baselines=False, n_boot=10)
+    a = out["assertion"]["radcoder"]
+    assert out["n_docs"] == 1 and a["n"] == 2
+    assert a["accuracy"] == 0.5
+    assert [e["pred"]["assertion"] for e in errors] == ["present"]
+    assert "ner_exact" not in out and "icd10cm" not in out

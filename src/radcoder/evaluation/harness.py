@@ -22,11 +22,18 @@ FRAME_FIELDS = ("modality", "region", "laterality", "contrast", "views")
 BLOCKED = ("negated", "uncertain", "hypothetical")
 
 
+ASSERTION_ONLY = ("assertion_ext",)  # datasets with assertion-labelled spans only
+
+
 def load_dataset(name: str, split: str = "test") -> list[dict]:
-    """``authored``, ``cmc2007`` or ``openi`` (annotated reports), or a path to a gold JSONL."""
+    """``authored``, ``cmc2007`` or ``openi`` (annotated reports), ``assertion_ext`` (non-radiology clinical
+    snippets with assertion-labelled spans only), or a path to a gold JSONL."""
     from ..corpus import load_authored, load_standoff, read_jsonl
     if name == "authored":
         recs = load_authored()
+    elif name == "assertion_ext":
+        from ..corpus import corpus_dir
+        recs = read_jsonl(corpus_dir() / "assertion_ext" / "notes.jsonl")
     elif name in ("cmc2007", "openi"):
         recs = load_standoff(name)
     else:
@@ -166,34 +173,11 @@ def run_model(nlp, recs: list[dict]) -> list:
     return list(nlp.pipe(docs))
 
 
-def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True, n_boot: int = 500,
-                     variants: dict[str, Any] | None = None) -> tuple[dict, list[dict]]:
-    """Metrics and error records of one model on one list of annotated reports."""
+def _assertion_block(nlp, recs: list[dict], errors: list[dict], *, baselines: bool, n_boot: int) -> dict:
+    """Assertion of the gold FINDING spans by radcoder (and negspacy / medspaCy when ``baselines``): the
+    ``assertion`` block of a dataset's metrics; disagreements are appended to ``errors``."""
     import radcoder
-    t0 = time.perf_counter()
-    docs = run_model(nlp, recs)
-    secs = time.perf_counter() - t0
-    errors: list[dict] = []
-    out: dict[str, Any] = {"dataset": name, "n_docs": len(recs), "seconds": round(secs, 3),
-                           "reports_per_second": round(len(recs) / secs, 2) if secs else None}
-    # ---------------------------------------------------------------- NER
-    gold_spans = [[(s["start"], s["end"], s["label"]) for s in r["spans"]] for r in recs]
-    pred_spans = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in docs]
-    labels = sorted({s[2] for g in gold_spans for s in g})
-    out["ner_exact"] = M.span_prf(gold_spans, pred_spans, "exact", labels=labels)
-    out["ner_overlap"] = M.span_prf(gold_spans, pred_spans, "overlap", labels=labels)
-    f1 = lambda g, p: M.span_prf(g, p, "exact", labels=labels)["micro"]["f"]
-    out["ner_exact"]["micro_f_ci95"] = M.bootstrap_ci(f1, gold_spans, pred_spans, n_boot=n_boot)
-    for r, d, g, p in zip(recs, docs, gold_spans, pred_spans):
-        gs, ps = set(g), set(p)
-        for kind, items in (("span_fn", gs - ps), ("span_fp", ps - gs)):
-            for s, e, lab in sorted(items):
-                sent, off = _sentence(d, s, e)
-                errors.append({"id": r["id"], "kind": kind, "sentence": sent, "sentence_start": off,
-                               "gold": {"label": lab} if kind == "span_fn" else {},
-                               "pred": {"label": lab} if kind == "span_fp" else {},
-                               "spans": [{"start": s - off, "end": e - off, "label": lab}]})
-    # ---------------------------------------------------------------- assertion on gold spans
+    out: dict[str, Any] = {}
     gold_a, pred_a, texts_spans = [], [], []
     for r in recs:
         fs = [s for s in r["spans"] if s["label"] == "FINDING" and s.get("assertion")]
@@ -228,6 +212,37 @@ def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True
                                                                                          n_boot=n_boot)
             except Exception as exc:  # baselines are optional: say why they are missing
                 out["assertion"]["baselines_error"] = f"{type(exc).__name__}: {exc}"[:300]
+    return out
+
+
+def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True, n_boot: int = 500,
+                     variants: dict[str, Any] | None = None) -> tuple[dict, list[dict]]:
+    """Metrics and error records of one model on one list of annotated reports."""
+    import radcoder
+    t0 = time.perf_counter()
+    docs = run_model(nlp, recs)
+    secs = time.perf_counter() - t0
+    errors: list[dict] = []
+    out: dict[str, Any] = {"dataset": name, "n_docs": len(recs), "seconds": round(secs, 3),
+                           "reports_per_second": round(len(recs) / secs, 2) if secs else None}
+    # ---------------------------------------------------------------- NER
+    gold_spans = [[(s["start"], s["end"], s["label"]) for s in r["spans"]] for r in recs]
+    pred_spans = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in docs]
+    labels = sorted({s[2] for g in gold_spans for s in g})
+    out["ner_exact"] = M.span_prf(gold_spans, pred_spans, "exact", labels=labels)
+    out["ner_overlap"] = M.span_prf(gold_spans, pred_spans, "overlap", labels=labels)
+    f1 = lambda g, p: M.span_prf(g, p, "exact", labels=labels)["micro"]["f"]
+    out["ner_exact"]["micro_f_ci95"] = M.bootstrap_ci(f1, gold_spans, pred_spans, n_boot=n_boot)
+    for r, d, g, p in zip(recs, docs, gold_spans, pred_spans):
+        gs, ps = set(g), set(p)
+        for kind, items in (("span_fn", gs - ps), ("span_fp", ps - gs)):
+            for s, e, lab in sorted(items):
+                sent, off = _sentence(d, s, e)
+                errors.append({"id": r["id"], "kind": kind, "sentence": sent, "sentence_start": off,
+                               "gold": {"label": lab} if kind == "span_fn" else {},
+                               "pred": {"label": lab} if kind == "span_fp" else {},
+                               "spans": [{"start": s - off, "end": e - off, "label": lab}]})
+    out.update(_assertion_block(nlp, recs, errors, baselines=baselines, n_boot=n_boot))
     # ---------------------------------------------------------------- document codes (authored gold)
     coded = [(r, d) for r, d in zip(recs, docs) if "icd10cm" in r]
     if coded:
@@ -285,6 +300,15 @@ def write_outputs(result: dict, errors: list[dict], out_dir: Path, title: str) -
     R.render_html(result, errors, plots, out_dir / "report.html", title=title)
 
 
+def evaluate_assertion_only(nlp, recs: list[dict], name: str, *, baselines: bool = True,
+                            n_boot: int = 500) -> tuple[dict, list[dict]]:
+    """Metrics of a dataset that has assertion-labelled spans only (no NER or document gold)."""
+    errors: list[dict] = []
+    out: dict[str, Any] = {"dataset": name, "n_docs": len(recs)}
+    out.update(_assertion_block(nlp, recs, errors, baselines=baselines, n_boot=n_boot))
+    return out, errors
+
+
 def evaluate(model: str | Path | None, datasets: Iterable[str], out_dir: str | Path, *, baselines: bool = True,
              variants: bool = True, n_boot: int = 500) -> dict[str, dict]:
     """Score ``model`` on the test split of every dataset; write results under ``out_dir/<dataset>``."""
@@ -302,9 +326,12 @@ def evaluate(model: str | Path | None, datasets: Iterable[str], out_dir: str | P
         if not recs:
             results[name] = {"dataset": name, "skipped": "no annotated test reports (is ../shared/data present?)"}
             continue
-        res, errs = evaluate_dataset(nlp, recs, name, baselines=baselines, n_boot=n_boot, variants=var)
+        if name in ASSERTION_ONLY:
+            res, errs = evaluate_assertion_only(nlp, recs, name, baselines=baselines, n_boot=n_boot)
+        else:
+            res, errs = evaluate_dataset(nlp, recs, name, baselines=baselines, n_boot=n_boot, variants=var)
         res["model"] = f"{nlp.meta.get('name')} {nlp.meta.get('version')}"
-        folder = name if name in ("authored", "cmc2007", "openi") else Path(name).stem
+        folder = name if name in ("authored", "cmc2007", "openi", *ASSERTION_ONLY) else Path(name).stem
         write_outputs(res, errs, Path(out_dir) / folder, f"radcoder evaluation: {folder}")
         results[name] = res
     return results
