@@ -72,3 +72,25 @@ def test_assertion_only_evaluation_scores_and_records_disagreements(rules_nlp):
     assert a["accuracy"] == 0.5
     assert [e["pred"]["assertion"] for e in errors] == ["present"]
     assert "ner_exact" not in out and "icd10cm" not in out
+
+
+def test_blocked_evidence_counts_only_codes_taken_from_unconfirmed_gold_findings():
+    from radcoder.evaluation.harness import document_metrics
+    gold = _gold()
+    i_pn, i_eff = TEXT.index("pneumonia"), TEXT.index("pleural effusion")
+    rec = {"icd10cm": [
+        # evidence on the negated "pneumonia": counted by both checks
+        {"code": "J18.9", "score": 0.9, "evidence": [{"start": i_pn, "end": i_pn + 9, "text": "pneumonia"}]},
+        # a present finding coded under another code than the gold's: only the code-identity proxy would
+        # count it if that code were blocked in gold; here it is a plain false positive for both
+        {"code": "J94.8", "score": 0.9, "evidence": [{"start": i_eff, "end": i_eff + 16, "text": "pleural effusion"}]},
+        {"code": "R05.9", "score": 0.9, "evidence": []},
+    ], "cpt": [], "hcpcs": [], "flags": [], "frames": []}
+    m, _ = document_metrics(gold, [rec], n_boot=5)
+    assert m["icd10cm"]["codes_from_negated_or_uncertain_evidence"] == 1
+    assert m["icd10cm"]["codes_from_negated_or_uncertain"] == 1
+    # the same code taken from the present effusion span is not "from a negated finding" by evidence
+    rec["icd10cm"][0]["evidence"] = [{"start": i_eff, "end": i_eff + 16, "text": "pleural effusion"}]
+    m, _ = document_metrics(gold, [rec], n_boot=5)
+    assert m["icd10cm"]["codes_from_negated_or_uncertain_evidence"] == 0
+    assert m["icd10cm"]["codes_from_negated_or_uncertain"] == 1

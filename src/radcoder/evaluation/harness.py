@@ -88,6 +88,21 @@ def _norm_field(field: str, v):
     return v
 
 
+def _from_blocked_evidence(gold: dict, code: dict) -> bool:
+    """True when every evidence span of a predicted code lies on gold FINDING spans that are all negated,
+    uncertain or hypothetical, i.e. the code was taken from a finding the gold says is not confirmed.
+    (The code-identity check beside it also counts a present finding coded under another code.)"""
+    ev = code.get("evidence") or []
+    if not ev:
+        return False
+    for e in ev:
+        over = [s for s in gold.get("spans", []) if s.get("label") == "FINDING"
+                and s["start"] < e["end"] and e["start"] < s["end"]]
+        if not over or any(s.get("assertion") not in BLOCKED for s in over):
+            return False
+    return True
+
+
 def document_metrics(golds: list[dict], recs_c: list[dict], n_boot: int = 500) -> tuple[dict, list[dict]]:
     """Report-level metrics of output records against gold documents (same order): ICD-10-CM codes,
     CPT/HCPCS lines, flags, exam frames, calibration, auto-coding. Returns (metrics, error records)."""
@@ -110,6 +125,8 @@ def document_metrics(golds: list[dict], recs_c: list[dict], n_boot: int = 500) -
             if ms and all(s.get("assertion") in BLOCKED for s in ms):
                 bad += 1
     out["icd10cm"]["codes_from_negated_or_uncertain"] = bad
+    out["icd10cm"]["codes_from_negated_or_uncertain_evidence"] = sum(
+        _from_blocked_evidence(r, c) for r, rec in zip(golds, recs_c) for c in rec["icd10cm"])
     g_cpt = [[(c["code"], tuple(sorted(c.get("modifiers", []))), int(c.get("units", 1))) for c in r.get("cpt", [])]
              for r in golds]
     p_cpt = [[(c["code"], tuple(sorted(c["modifiers"])), int(c["units"])) for c in rec["cpt"] + rec["hcpcs"]]

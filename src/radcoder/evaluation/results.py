@@ -134,7 +134,10 @@ def render(out_dir: Path = EVAL_DIR, path: Path = RESULTS) -> str:
         rows = [
             ["ICD-10-CM set micro-F1", ic["micro_f_ci95"]], ["ICD-10-CM micro P / R", f"{ic['micro']['p']:.3f} / {ic['micro']['r']:.3f}"],
             ["ICD-10-CM macro-F1", ic["macro"]["f"]], ["ICD-10-CM first-listed accuracy", ic["first_listed_accuracy"]],
-            ["codes from negated/uncertain/hypothetical gold findings", ic["codes_from_negated_or_uncertain"]],
+            ["codes whose evidence is only negated/uncertain/hypothetical gold findings",
+             ic.get("codes_from_negated_or_uncertain_evidence")],
+            ["codes equal to a gold span code whose every gold span is negated/uncertain/hypothetical (proxy)",
+             ic["codes_from_negated_or_uncertain"]],
             ["CPT/HCPCS line exact match F1 (code+modifiers+units)", cp["line_f_ci95"]],
             ["CPT/HCPCS code F1", cp["code"]["f"]], ["documentation-gap flags micro-F1", a.get("flags", {}).get("micro", {}).get("f")],
             ["expected calibration error (code scores)", a.get("calibration", {}).get("ece")],
