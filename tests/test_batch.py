@@ -106,3 +106,17 @@ def test_batch_component_failure_is_isolated(rules_nlp):
     assert out["a"]["error"] is None and out["c"]["error"] is None
     assert out["b"]["error"]["code"] == "E306" and "BOOM" not in out["b"]["error"]["message"]
     assert frames_mod is not None
+
+
+def test_warm_up_builds_the_lazy_code_tables_and_changes_no_result(rules_nlp):
+    import radcoder
+    from radcoder.codesets.icd10cm import load_icd10cm
+    from radcoder.pipeline import WARM_UP_TEXT, warm_up
+    text = "XR CHEST 2 VIEWS\nINDICATION: Cough.\nIMPRESSION: No pneumonia."
+    before = radcoder.to_record(rules_nlp(text), "r1")
+    warm_up(rules_nlp)
+    assert load_icd10cm()._search_index is not None
+    after = radcoder.to_record(rules_nlp(text), "r1")
+    assert before == after
+    # the built-in report is coded like any other (a smoke check that warm_up ran the whole pipeline)
+    assert radcoder.to_record(rules_nlp(WARM_UP_TEXT), "w")["cpt"]

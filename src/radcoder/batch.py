@@ -205,7 +205,9 @@ _worker_nlp = None
 def _worker_init(model_path: str | None) -> None:
     global _worker_nlp
     from . import load
+    from .pipeline import warm_up
     _worker_nlp = load(model_path)
+    warm_up(_worker_nlp)
 
 
 def _worker_run(chunk: list[ReportInput]) -> dict[str, dict]:

@@ -189,8 +189,9 @@ def render(out_dir: Path = EVAL_DIR, path: Path = RESULTS) -> str:
                 v = ds.get(system) or {}
                 if v:
                     rows.append([ds.get("corpus"), system, v.get("reports"), v.get("reports_per_second"),
-                                 v.get("peak_rss_mib_self") or v.get("peak_rss_mb"), v.get("load_s") or v.get("load_seconds")])
-        lines += [_table(["corpus", "system", "reports", "reports/s", "peak RSS MiB", "load s"], rows), ""]
+                                 v.get("peak_rss_mib_self") or v.get("peak_rss_mb"), v.get("load_s") or v.get("load_seconds"),
+                                 v.get("warm_up_s")])
+        lines += [_table(["corpus", "system", "reports", "reports/s", "peak RSS MiB", "load s", "warm-up s"], rows), ""]
     text = "\n".join(lines) + "\n"
     path.write_text(text, encoding="utf-8")
     return text
