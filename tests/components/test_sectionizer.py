@@ -126,3 +126,16 @@ def test_sectionizer_inline_header_after_double_space(rules_nlp):
     assert [s.label_ for s in doc.spans["sections"]] == ["exam", "indication", "findings"]
     doc = rules_nlp("FINDINGS: Mild effusion  history: none")   # lower case: no header
     assert [s.label_ for s in doc.spans["sections"]] == ["findings"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("CT ABDOMEN PELVIS WITH IV CONTRAST INDICATION: pain. IMPRESSION: Appendicitis.",
+     ["exam", "indication", "impression"]),
+    ("RIGHT KNEE 3 VIEWS HISTORY: PAIN FINDINGS: NORMAL", ["exam", "indication", "findings"]),
+    # the tail of a longer header is not a second header
+    ("CLINICAL HISTORY: cough\nFINDINGS: normal", ["indication", "findings"]),
+    # a lower-case word followed by a colon inside a sentence is not a header
+    ("Reason for exam: pain. The history: none", ["indication"]),
+])
+def test_sectionizer_capitalized_label_on_the_title_line(rules_nlp, text, expected):
+    assert [s[0] for s in _sections(rules_nlp, text)] == expected

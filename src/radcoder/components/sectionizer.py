@@ -74,6 +74,8 @@ class Sectionizer:
         # inline layout: "... 3 views. INDICATION: ... FINDINGS: ..." (after a sentence end, with a colon)
         # ("EXAM: XR ELBOW RT 3V  HISTORY: ...": after a sentence end, or after two or more spaces, with a colon)
         self._inline_re = re.compile(rf"(?i)(?:(?<=[.;!?])[ \t]+|(?<=\S)[ \t]{{2,}})(?P<h>{alt})[ \t]*:(?=[ \t]|$)")
+        # a capitalized label after one space on the title line: "CT ABDOMEN WITH CONTRAST INDICATION: pain"
+        self._caps_inline_re = re.compile(rf"(?i)(?<=[A-Za-z0-9)\]])[ \t](?P<h>{alt})[ \t]*:(?=[ \t]|$)")
 
     def initialize(self, get_examples: Callable | None = None, *, nlp: Language | None = None,
                    rules: Iterable[dict] | None = None) -> None:
@@ -104,6 +106,13 @@ class Sectionizer:
                 continue
             key = re.sub(r"\s+", " ", h.lower())
             out.append((self._map[key], m.start("h"), m.end()))
+        for m in self._caps_inline_re.finditer(text):
+            h, s = m.group("h"), m.start("h")
+            # capitals only, and not the tail of a longer header already found ("CLINICAL HISTORY:")
+            if not h.isupper() or any(a <= s < b for _, a, b in out):
+                continue
+            key = re.sub(r"\s+", " ", h.lower())
+            out.append((self._map[key], s, m.end()))
         return sorted(out, key=lambda x: x[1])
 
     @staticmethod
