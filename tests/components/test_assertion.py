@@ -161,3 +161,98 @@ def test_assertion_new_set_constructions(rules_nlp, text, terms, expected):
 ])
 def test_assertion_new2_scope_constructions(rules_nlp, text, terms, expected):
     assert _assert(rules_nlp, text, terms) == expected
+
+
+@pytest.mark.parametrize("text,terms,expected", [
+    # post-position answers of template notes: "Label: no", "Label: none", "X neg", "X (-)"
+    ("ROS:\nFever: no\nCough: yes\nDysuria: no", ["Fever", "Cough", "Dysuria"], ["negated", "present", "negated"]),
+    ("Aortic valve: Trileaflet. Aortic stenosis: none.", ["Aortic stenosis"], ["negated"]),
+    ("Visceral pleural invasion: absent.", ["Visceral pleural invasion"], ["negated"]),
+    ("Hepatitis B surface antigen: negative.", ["Hepatitis B"], ["negated"]),
+    ("Edema: 2+ bilaterally. Clubbing: absent.", ["Edema", "Clubbing"], ["present", "negated"]),
+    ("Chest pain - no radiation to the arm.", ["Chest pain", "radiation"], ["present", "negated"]),
+    ("Heme/Lymph: easy bruising: none. Endocrine: polyuria neg.", ["easy bruising", "polyuria"], ["negated", "negated"]),
+    ("ROS: Fever (-), chills (-), cough (+), dyspnea (-).", ["Fever", "chills", "cough", "dyspnea"],
+     ["negated", "negated", "present", "negated"]),
+    ("Edema: none noted.", ["Edema"], ["negated"]),
+    ("GI: (+) nausea, (-) vomiting, (-) diarrhea", ["nausea", "vomiting", "diarrhea"],
+     ["present", "negated", "negated"]),
+    ("ROS: Negative: fever, chills. Positive: cough.", ["fever", "chills", "cough"], ["negated", "negated", "present"]),
+    ("Aortic dissection not suspected.", ["Aortic dissection"], ["negated"]),
+    ("CTA at 09:20 was negative for PE.", ["PE"], ["negated"]),
+    ("Pt presents w/ palpitations x1 day w/o syncope or presyncope.", ["palpitations", "syncope", "presyncope"],
+     ["present", "negated", "negated"]),
+    ("CT ABDOMEN W/O CONTRAST  HISTORY: CKD, flank pain.", ["CKD", "flank pain"], ["present", "present"]),
+    ("No further episodes of arrhythmia were noted.", ["arrhythmia"], ["negated"]),
+    ("Patient denies personal h/o blood clots.", ["blood clots"], ["negated"]),
+    ("No personal or family history of bleeding disorders.", ["bleeding disorders"], ["negated"]),
+])
+def test_assertion_clinical_note_negation(rules_nlp, text, terms, expected):
+    assert _assert(rules_nlp, text, terms) == expected
+
+
+@pytest.mark.parametrize("text,terms,expected", [
+    # uncertainty
+    ("May have early dementia.", ["dementia"], ["uncertain"]),
+    ("Osteomyelitis is concerning on MRI.", ["Osteomyelitis"], ["uncertain"]),
+    ("The appearance is concerning for metastatic disease, given the history.", ["metastatic disease"], ["uncertain"]),
+    ("Seizure could not be excluded.", ["Seizure"], ["uncertain"]),
+    ("Pulmonary embolism has not been ruled out.", ["Pulmonary embolism"], ["uncertain"]),
+    ("Appendicitis not ruled out.", ["Appendicitis"], ["uncertain"]),
+    ("Patient was ruled out for MI.", ["MI"], ["negated"]),
+    ("Not certain whether the syncope was cardiac.", ["syncope"], ["uncertain"]),
+    ("Suggestive of but not diagnostic of lymphoma.", ["lymphoma"], ["uncertain"]),
+    ("Suspicious for melanoma; differential also includes dysplastic nevus.", ["melanoma", "dysplastic nevus"],
+     ["uncertain", "uncertain"]),
+    # hypothetical: instructions and as-needed indications
+    ("Call your doctor for fever greater than 101 F, worsening redness or drainage.", ["fever", "redness", "drainage"],
+     ["hypothetical"] * 3),
+    ("Acetaminophen 650 mg q6h prn pain; ondansetron PRN nausea.", ["pain", "nausea"], ["hypothetical"] * 2),
+    ("Watch for hypoglycemia.", ["hypoglycemia"], ["hypothetical"]),
+    ("Seek immediate care for chest pain, fainting, or bleeding.", ["chest pain", "fainting", "bleeding"],
+     ["hypothetical"] * 3),
+    ("You may experience mild nausea after the procedure.", ["nausea"], ["hypothetical"]),
+    ("Unlikely to be cardiac in origin; GERD favored.", ["GERD"], ["uncertain"]),
+    ("Pt here for eval of rash.", ["rash"], ["present"]),
+    # scope ends at a reason or a presenting clause
+    ("Will evaluate for sleep apnea given daytime somnolence.", ["sleep apnea", "daytime somnolence"],
+     ["hypothetical", "present"]),
+    ("At risk for falls due to impulsivity.", ["falls", "impulsivity"], ["hypothetical", "present"]),
+    ("AKI, likely due to dehydration.", ["AKI", "dehydration"], ["present", "uncertain"]),
+    ("History of myocardial infarction who presented with syncope.", ["myocardial infarction", "syncope"],
+     ["historical", "present"]),
+    # duration joined to "history" (§7.4), comparison exams, childhood
+    ("He reports a three-day history of productive cough.", ["productive cough"], ["present"]),
+    ("Compared with the prior study, no significant change in aortic stenosis.", ["aortic stenosis"], ["present"]),
+    ("Anxiety; asthma as a child, none since age 12.", ["Anxiety", "asthma"], ["present", "historical"]),
+])
+def test_assertion_clinical_note_uncertain_hypothetical_scope(rules_nlp, text, terms, expected):
+    assert _assert(rules_nlp, text, terms) == expected
+
+
+@pytest.mark.parametrize("text,terms,expected", [
+    ("Family History: positive for alcoholism (father) and depression (mother). Negative for suicide.",
+     ["alcoholism", "depression", "suicide"], ["family", "family", "negated"]),
+    ("Hypertension (mother, father).", ["Hypertension"], ["family"]),
+    ("Two maternal aunts with breast cancer.", ["breast cancer"], ["family"]),
+    ("Family hx significant for early CAD.", ["CAD"], ["family"]),
+    ("Mother died of MI at age 60; father alive with HTN.", ["MI", "HTN"], ["family", "family"]),
+    ("The patient's brother was recently diagnosed with prostate cancer. The patient has no urinary symptoms.",
+     ["prostate cancer", "urinary symptoms"], ["family", "negated"]),
+    # a header cue governs the lines under it, up to the next header or a blank line
+    ("FAMILY HISTORY:\nMother - type 2 diabetes, hypertension\nFather - deceased, colon cancer at 64\n"
+     "SOCIAL HISTORY:\nSmoker with chronic cough.", ["type 2 diabetes", "hypertension", "colon cancer", "chronic cough"],
+     ["family", "family", "family", "present"]),
+    ("Family History:\nMother: breast cancer\n\nPhysical exam: murmur", ["breast cancer", "murmur"],
+     ["family", "present"]),
+    ("FAMILY HISTORY: Mother with diabetes. Patient with hypertension.", ["diabetes", "hypertension"],
+     ["family", "present"]),
+    ("Active Problems: Asthma; GERD.\nResolved Problems: Pneumonia (2021); ankle fracture (2019).",
+     ["Asthma", "GERD", "Pneumonia", "ankle fracture"], ["present", "present", "historical", "historical"]),
+    ("Resolved Problems:\n- Pneumonia 2020\n- Hyponatremia\nActive Problems:\n- COPD",
+     ["Pneumonia", "Hyponatremia", "COPD"], ["historical", "historical", "present"]),
+    # a "PMH:" header does not make a chronic condition historical
+    ("PMH:\nHTN\nBPH", ["HTN", "BPH"], ["present", "present"]),
+])
+def test_assertion_clinical_note_family_and_header_blocks(rules_nlp, text, terms, expected):
+    assert _assert(rules_nlp, text, terms) == expected

@@ -7,12 +7,23 @@ TERMINATE cue ("but", "however", ";", ...) and after ``max_scope`` tokens when s
 ("no change", "not only", "no increase in size") are matched too and switch off any cue they overlap.
 When several cues reach a target, the closest wins; ties go to the category order
 negated > uncertain > hypothetical > historical > family.
+
+Clinical-note layout (beyond radiology):
+- a negation cue left dangling at the end of its clause is an answer to what precedes it ("Fever: no",
+  "Aortic stenosis: none.", "Hepatitis B surface antigen: negative"), even when the sentence splitter put
+  the answer after a header-like "Fever:" in a sentence of its own;
+- a header cue (a rule literal ending in ":", e.g. "FAMILY HISTORY:", "Resolved Problems:", "Negative:")
+  alone on its sentence governs the following lines up to the next header or a blank line (a NEGATED
+  header only its own line); a cue in the target's own sentence still decides first;
+- a negation right before a history cue negates it ("denies personal h/o DVT"); a duration joined to
+  "history" ("three-day history of") is a pseudo-cue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from spacy.language import Language
@@ -39,6 +50,29 @@ IN_SPAN_HISTORICAL = frozenset({"former", "remote", "previous", "prior"})
 ALTERNATIVE_WORDS = {"or", "versus", "vs", "vs.", "and/or", "/"}
 # backward cues whose scope ends at a comma or at another cue before them
 BACKWARD_SHORT = frozenset({"versus", "vs", "vs.", "?"})
+
+# a negation cue with nothing after it in its clause points back at what precedes it ("Fever: no",
+# "Aortic stenosis: none.", "Pleural invasion: absent"): it reaches back this many tokens
+DANGLING_SCOPE = 2
+DANGLING_END = frozenset({".", ",", ";", ")", "!"})
+# "Label: answer" / "Label - answer"; the label runs back to the previous clause punctuation
+LABEL_SEPARATORS = frozenset({":", "-"})
+CLAUSE_PUNCT = frozenset({".", ",", ";", ":", "!", "?"})
+# "three-day history of cough", "2-week history of": a duration joined to "history" is a pseudo-cue (§3, §7.4)
+DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                         r"several|few|couple|many|multi)-?(?:hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?)$",
+                         re.IGNORECASE)
+# a negation right before a history cue negates the history ("denies personal h/o DVT", "no personal or
+# family history of")
+HISTORY_WORD_RE = re.compile(r"\b(?:history|hx|h/o)\b", re.IGNORECASE)
+NEGATED_HISTORY_GAP = 3
+# header cues (literal ending in ":", e.g. "FAMILY HISTORY:", "Resolved Problems:") govern the lines under
+# the header up to the next header or blank line; an in-sentence cue still decides first
+# ("Negative: fever, chills." governs its own line only); a sentence about the patient
+# ("Patient with hypertension.") under a family header is the patient's own
+BLOCK_OVERRIDES = {"FAMILY": {"present", "historical"}, "HISTORICAL": {"present"}, "NEGATED": {"present"}}
+LINE_BLOCKS = frozenset({"NEGATED"})
+PATIENT_SUBJECT = re.compile(r"(?i)^\s*(?:the\s+)?(?:patient|pt|he|she|they)\b")
 
 PRIORITY = {"NEGATED": 0, "UNCERTAIN": 1, "HYPOTHETICAL": 2, "HISTORICAL": 3, "FAMILY": 4, "PRESENT": 5}
 
@@ -91,7 +125,84 @@ class AssertionDetector:
             for i in range(s, e):
                 taken[i] = True
             kept.append((s, e, r))
-        return [k for k in kept if k[2].direction != "PSEUDO" and k[2].category != "PSEUDO"]
+        out = []
+        for s, e, r in kept:
+            if r.direction == "PSEUDO" or r.category == "PSEUDO":
+                continue
+            if r.category == "HISTORICAL" and doc[s].lower_ == "history" and s > 0 \
+                    and DURATION_RE.match(doc[s - 1].text):
+                continue
+            out.append((s, e, r))
+        return out
+
+    @staticmethod
+    def _dangling(doc: Doc, cues, sent_of) -> list:
+        """A forward negation cue with nothing after it in its clause ("Fever: no", "Edema: none.") is
+        turned into a short backward cue."""
+        out = []
+        for s, e, r in cues:
+            if r.category == "NEGATED" and r.direction in ("FORWARD", "BACKWARD") and s > 0 \
+                    and not r.literal.endswith(":"):
+                send = sent_of(s)[1]
+                nxt = next((i for i in range(e, send) if not doc[i].is_space), None)
+                if nxt is None or doc[nxt].text in DANGLING_END:
+                    scope = DANGLING_SCOPE if r.direction == "FORWARD" else r.max_scope
+                    if doc[s - 1].text in LABEL_SEPARATORS:
+                        # "Hepatitis B surface antigen: negative": the answer covers its whole label
+                        k = s - 2
+                        while k >= 0 and doc[k].text not in CLAUSE_PUNCT and not doc[k].is_space \
+                                and "\n" not in doc[k].whitespace_:
+                            k -= 1
+                        scope = max(scope or 0, s - 1 - (k + 1))
+                    if r.direction == "FORWARD" or scope != r.max_scope:
+                        r = replace(r, direction="BACKWARD", max_scope=scope)
+            out.append((s, e, r))
+        return out
+
+    @staticmethod
+    def _answers(doc: Doc, cues) -> dict[int, int]:
+        """"Fever: no" is split after the header-like "Fever:"; the answer sentence that is only a negation
+        cue joins the sentence before it on the same line (end token of that sentence -> new end)."""
+        out = {}
+        for s, e, r in cues:
+            if r.category != "NEGATED" or r.direction != "BACKWARD" or not doc[s].is_sent_start or s == 0:
+                continue
+            prev = doc[s - 1].sent
+            if doc[s - 1].text != ":" or "\n" in doc[s - 1].whitespace_:
+                continue
+            send = doc[s].sent.end
+            if all(t.is_space or t.text in DANGLING_END for t in doc[e:send]):
+                out[prev.end] = send
+        return out
+
+    @staticmethod
+    def _blocks(doc: Doc, cues) -> list[tuple[int, int, str, tuple[int, int]]]:
+        """(first token, end token, category, cue) of the lines governed by a header cue."""
+        if not doc.has_annotation("SENT_START"):
+            return []
+        sents = list(doc.sents)
+        out = []
+        for s, e, r in cues:
+            if r.direction != "FORWARD" or r.category not in BLOCK_OVERRIDES or not r.literal.endswith(":"):
+                continue
+            k = next((i for i, x in enumerate(sents) if x.start <= s < x.end), None)
+            if k is None:
+                continue
+            sent = sents[k]
+            if any(not t.is_space for t in doc[sent.start:s]) or any(not t.is_space for t in doc[e:sent.end]):
+                # not a header alone on its sentence: the cue governs its own sentence only
+                continue
+            end = sent.end
+            for x in sents[k + 1:]:
+                words = [t for t in x if not t.is_space]
+                if not words or words[-1].text == ":":
+                    break
+                gap = doc[end - 1].whitespace_ + "".join(t.text for t in doc[end - 1:x.start] if t.is_space)
+                if "\n\n" in gap or (r.category in LINE_BLOCKS and "\n" in gap):
+                    break
+                end = x.end
+            out.append((sent.end, end, r.category, (s, e)))
+        return out
 
     def _decide(self, target_start: int, target_end: int, cues, sent_start: int, sent_end: int):
         best = None  # (distance, priority, category, cue)
@@ -132,6 +243,12 @@ class AssertionDetector:
         Beyond the cues: a procedure named after "status post" is a present status, and findings offered
         as alternatives ("pneumonia or atelectasis", "X versus Y") are uncertain unless negated."""
         cues = self.cues(doc)
+        has_sents = doc.has_annotation("SENT_START")
+        cues = self._dangling(doc, cues, lambda i: (doc[i].sent.start, doc[i].sent.end) if has_sents
+                              else (0, len(doc)))
+        # header cues and their blocks; answer sentences joined to their "Label:" sentence
+        blocks = self._blocks(doc, cues)
+        joined = self._answers(doc, cues) if has_sents else {}
         spans = list(spans)
         order = sorted(range(len(spans)), key=lambda k: spans[k].start)
         alternative = set()
@@ -144,6 +261,7 @@ class AssertionDetector:
         out = []
         for k, span in enumerate(spans):
             sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+            sent = doc[sent.start:joined.get(sent.end, sent.end)]
             label, cue = self._decide(span.start, span.end, cues, sent.start, sent.end)
             if cue and cue[0] >= span.end and doc[cue[0]:cue[1]].text.lower() in BACKWARD_SHORT \
                     and self._crosses_clause(doc, cues, span.end, cue[0]):
@@ -165,8 +283,22 @@ class AssertionDetector:
                 label, cue = "historical", None
             if label == "historical" and cue and PROCEDURE_RE.search(span.text.strip()):
                 label, cue = "present", None
+            if label in ("historical", "family") and cue and cue[1] <= span.start and \
+                    HISTORY_WORD_RE.search(doc[cue[0]:cue[1]].text):
+                # "denies personal h/o blood clots", "no prior hx of": the history itself is negated
+                neg = [(s, e) for s, e, r in cues if r.category == "NEGATED" and r.direction == "FORWARD"
+                       and s >= sent.start and e <= cue[0] and cue[0] - e <= NEGATED_HISTORY_GAP]
+                if neg:
+                    label, cue = "negated", neg[-1]
             if label == "present" and k in alternative:
                 label = "uncertain"
+            for bs, be, bcat, bcue in blocks:
+                if bs <= span.start and span.end <= be and label in BLOCK_OVERRIDES[bcat]:
+                    if bcat == "FAMILY" and PATIENT_SUBJECT.match(sent.text):
+                        continue
+                    if bcat == "HISTORICAL" and PROCEDURE_RE.search(span.text.strip()):
+                        continue
+                    label, cue = bcat.lower(), bcue
             span._.assertion = label
             span._.assertion_cue = (doc[cue[0]].idx, doc[cue[1] - 1].idx + len(doc[cue[1] - 1])) if cue else None
             out.append(label)
