@@ -492,3 +492,136 @@ def test_peripheral_vascular_disease_not_coded_beside_limb_atherosclerosis(table
           mention(text, "Atherosclerosis of the native arteries of the right leg", "I70.211")]
     assert "I73.9" not in codes_of(ms, text, table)
     assert prune_codes(["I73.9", "I70.219"], table) == ["I70.219"]
+
+
+# ---------------------------------------------------------------------------------------------- session 4 (q set)
+def test_smoker_in_the_sentence_after_a_screening_sentence_stays_present(table):
+    text = ("INDICATION: Annual lung cancer screening. 63-year-old current smoker.\n"
+            "IMPRESSION: Lung-RADS 2 nodule. Paraseptal emphysema.")
+    ms = [mention(text, "screening", "Z12.2", section="indication"),
+          mention(text, "smoker", "F17.210", section="indication"),
+          mention(text, "Paraseptal emphysema", "J43.8")]
+    assert codes_of(ms, text, table, screening=True) == ["Z12.2", "J43.8", "F17.210"]
+    # the condition screened for in the same sentence is still the hypothetical target
+    text2 = "INDICATION: Screening for lung cancer in a smoker.\nIMPRESSION: Negative."
+    ms2 = [mention(text2, "Screening", "Z12.2", section="indication"),
+           mention(text2, "smoker", "F17.210", section="indication")]
+    assert "F17.210" not in codes_of(ms2, text2, table, screening=True)
+
+
+def test_old_infarct_only_in_findings_is_not_a_history_code(table):
+    text = ("History: arm weakness.\nFINDINGS: Acute infarct. An old lacunar infarct is noted in the thalamus.\n"
+            "IMPRESSION: Acute left MCA infarct.")
+    ms = [mention(text, "Acute infarct", "I63.9", section="findings"),
+          mention(text, "lacunar infarct", "I63.81", assertion="historical", section="findings"),
+          mention(text, "MCA infarct", "I63.9")]
+    assert codes_of(ms, text, table, has_impression=True) == ["I63.9"]
+    # restated in the impression -> Z86.73
+    text2 = text + " Remote lacunar infarct."
+    ms2 = ms + [mention(text2, "lacunar infarct", "I63.81", assertion="historical", nth=1)]
+    assert codes_of(ms2, text2, table, has_impression=True) == ["I63.9", "Z86.73"]
+
+
+def test_postoperative_changes_coded_only_when_the_impression_states_them(table):
+    text = ("HISTORY: back pain. History of L5-S1 microdiscectomy.\nFINDINGS: postoperative changes at L5-S1.\n"
+            "IMPRESSION: L4-5 disc extrusion. Postoperative changes at L5-S1.")
+    ms = [mention(text, "microdiscectomy", "Z98.890", section="indication"),
+          mention(text, "postoperative changes", "Z98.890", section="findings"),
+          mention(text, "disc extrusion", "M51.16"),
+          mention(text, "Postoperative changes", "Z98.890")]
+    assert codes_of(ms, text, table) == ["M51.16", "Z98.890"]
+    assert codes_of(ms[:3] + [mention(text, "disc extrusion", "M51.16")], text, table) == ["M51.16"]
+    assert selection_rules().is_uncoded("Z98.890", "indication") and not selection_rules().is_uncoded("Z98.890", "impression")
+    assert selection_rules().is_uncoded("Z97.8", "impression")  # a drain the procedure placed is no status
+
+
+def test_gallstones_with_acute_cholecystitis_take_the_combination_code(table):
+    text = "INDICATION: gallstones on US. IMPRESSION: Acute cholecystitis. Stone impacted in the neck."
+    ms = [mention(text, "gallstones", "K80.20", section="indication"),
+          mention(text, "Acute cholecystitis", "K81.0")]
+    assert codes_of(ms, text, table) == ["K80.00"]
+    ms2 = [mention(text, "Acute cholecystitis", "K80.01"), mention(text, "Stone impacted", "K80.21")]
+    assert codes_of(ms2, text, table) == ["K80.01"]
+
+
+def test_head_symptom_kept_beside_a_scalp_or_spine_injury(table):
+    text = "Hx: fell from monkey bars, struck scalp, vomited, headache, neck pain.\nIMP: Scalp hematoma. C7 spinous process fracture."
+    ms = [mention(text, "vomited", "R11.10", section="indication"),
+          mention(text, "headache", "R51.9", section="indication"),
+          mention(text, "neck pain", "M54.2", section="indication"),
+          mention(text, "Scalp hematoma", "S00.03XA"),
+          mention(text, "C7 spinous process fracture", "S12.691A")]
+    got = codes_of(ms, text, table)
+    assert "R11.10" in got and "R51.9" in got and "M54.2" not in got
+    # an intracranial injury explains them
+    text2 = "Hx: fall, headache, vomiting.\nIMP: Acute subdural hematoma."
+    ms2 = [mention(text2, "headache", "R51.9", section="indication"),
+           mention(text2, "vomiting", "R11.10", section="indication"),
+           mention(text2, "subdural hematoma", "S06.5XAA")]
+    assert codes_of(ms2, text2, table) == ["S06.5XAA"]
+
+
+def test_incidental_diagnosis_does_not_explain_the_indication_symptom(table):
+    text = ("Reason for exam: Microscopic hematuria.\nIMPRESSION:\n1. Enhancing renal mass, suspicious for renal cell "
+            "carcinoma.\n2. Incidental cholelithiasis without evidence of cholecystitis.")
+    ms = [mention(text, "Microscopic hematuria", "R31.29", section="indication"),
+          mention(text, "renal mass", "N28.89"),
+          mention(text, "renal cell carcinoma", "C64.1", assertion="uncertain"),
+          mention(text, "cholelithiasis", "K80.20")]
+    assert codes_of(ms, text, table) == ["N28.89", "R31.29", "K80.20"]
+
+
+def test_stated_cause_explains_and_simple_ovarian_cyst_does_not(table):
+    text = "Hx: postmenopausal bleeding.\nIMPRESSION: 1. Endometrial thickening. 2. Simple left ovarian cyst."
+    ms = [mention(text, "postmenopausal bleeding", "N95.0", section="indication"),
+          mention(text, "Endometrial thickening", "R93.89"),
+          mention(text, "ovarian cyst", "N83.202")]
+    assert codes_of(ms, text, table)[0] == "N95.0"
+    text2 = "Hx: acute right pelvic pain.\nIMPRESSION: Right ovarian hemorrhagic cyst, which likely accounts for the patient's pain."
+    ms2 = [mention(text2, "pelvic pain", "R10.2", section="indication"),
+           mention(text2, "ovarian hemorrhagic cyst", "N83.201")]
+    assert codes_of(ms2, text2, table) == ["N83.201"]
+
+
+def test_finding_suspicious_for_malignancy_is_first_listed_before_the_symptom(table):
+    text = "Hx: cough x3 wks.\nIMP: New left midlung nodule, suspicious for metastasis. Recommend CT."
+    ms = [mention(text, "cough", "R05.2", section="indication"),
+          mention(text, "midlung nodule", "R91.1"),
+          mention(text, "metastasis", "C78.00", assertion="uncertain")]
+    assert codes_of(ms, text, table) == ["R91.1", "R05.2"]
+    # not before a confirmed malignancy
+    text2 = "Hx: breast cancer, lump.\nIMP: Invasive carcinoma, left breast. Second mass, suspicious for malignancy."
+    ms2 = [mention(text2, "Invasive carcinoma", "C50.912"),
+           mention(text2, "Second mass", "N63.20"),
+           mention(text2, "malignancy", "C50.912", assertion="uncertain")]
+    assert codes_of(ms2, text2, table)[0] == "C50.912"
+
+
+def test_hemoperitoneum_with_splenic_laceration_and_myeloma_lesions_not_coded(table):
+    text = "IMPRESSION: Grade III splenic laceration with small hemoperitoneum.\nLytic lesions, compatible with multiple myeloma."
+    ms = [mention(text, "splenic laceration", "S36.032A"), mention(text, "hemoperitoneum", "S36.899A"),
+          mention(text, "Lytic lesions", "R93.7"), mention(text, "multiple myeloma", "C90.00")]
+    assert codes_of(ms, text, table) == ["S36.032A", "C90.00"]
+
+
+def test_pathologic_fracture_due_to_neoplasm_is_sequenced_first(table):
+    text = "HISTORY: Metastatic renal cell carcinoma. Hip pain.\nIMPRESSION: Pathologic fracture of the right femoral neck through a lytic metastasis."
+    ms = [mention(text, "renal cell carcinoma", "C64.9", section="indication"),
+          mention(text, "Hip pain", "M25.551", section="indication"),
+          mention(text, "Pathologic fracture", "M84.551A"),
+          mention(text, "lytic metastasis", "C79.51")]
+    assert codes_of(ms, text, table)[0] == "M84.551A"
+
+
+def test_seizure_kept_beside_the_vasogenic_edema_of_a_mass(table):
+    text = "INDICATION: first-time seizure.\nIMPRESSION: Necrotic enhancing frontal mass with vasogenic edema, suspicious for glioma."
+    ms = [mention(text, "seizure", "R56.9", section="indication"),
+          mention(text, "frontal mass", "R90.0"), mention(text, "vasogenic edema", "G93.6"),
+          mention(text, "glioma", "C71.1", assertion="uncertain")]
+    assert codes_of(ms, text, table) == ["R90.0", "R56.9", "G93.6"]
+
+
+def test_catch_all_current_drug_therapy_is_not_coded_but_named_drug_classes_are():
+    rules = selection_rules()
+    assert rules.is_uncoded("Z79.899", "indication")
+    assert not rules.is_uncoded("Z79.01", "indication") and not rules.is_uncoded("Z79.52", "indication")

@@ -131,6 +131,9 @@ class SelectionRules:
     family_range: tuple = ()    # ((code patterns, family-history code), ...)
     characterized: tuple = ()   # ((finding patterns, diagnosis patterns), ...)
     preprocedural: tuple = ()   # ((code patterns, compiled not-cue, ((compiled title regex, code), ...)), ...)
+    injury_symptoms: tuple = ()  # ((symptom patterns, injury patterns that explain them), ...)
+    sequence_first: tuple = ()   # code patterns sequenced before the other diagnoses when confirmed
+    impression_coded: frozenset = frozenset()  # uncoded codes that are coded when the impression states them
 
     def characterized_by(self, code: str, diagnoses) -> bool:
         """An indication finding (breast lump, adrenal nodule) that a selected diagnosis characterizes."""
@@ -138,7 +141,19 @@ class SelectionRules:
                    any(d != code and any(code_matches(d, q) for q in by) for d in diagnoses)
                    for pats, by in self.characterized)
 
-    def is_uncoded(self, code: str) -> bool:
+    def injury_explains(self, code: str, injuries) -> bool:
+        """Injuries explain a sign/symptom unless a data rule ``injury_explains`` names the symptom and none of
+        the injuries is one of the rule's injuries."""
+        for syms, by in self.injury_symptoms:
+            if any(code_matches(code, p) for p in syms):
+                return any(code_matches(i, p) for i in injuries for p in by)
+        return True
+
+    def is_uncoded(self, code: str, section: Optional[str] = None) -> bool:
+        """A code the gold never lists (data rule ``uncoded``); one with ``"unless": "impression"`` is coded when
+        the mention sits in the impression (§7.19: statuses the impression states)."""
+        if section == "impression" and code in self.impression_coded:
+            return False
         return code in self.uncoded_exact or any(code.startswith(p) for p in self.uncoded_prefixes)
 
     def combines(self, code: str, others) -> bool:
@@ -187,12 +202,14 @@ def selection_rules() -> SelectionRules:
         from .datafiles import iter_jsonl, resource_path
         exact, prefixes, generic, surv, explained = set(UNCODED_ENCOUNTER), [], [], [], []
         integral, combine, not_expl, code_first, gest, status_site = [], [], [], [], [], []
-        exam_system, family_range, characterized, preproc = [], [], [], []
+        exam_system, family_range, characterized, preproc, imp_coded, inj_sym, seq_first = [], [], [], [], [], [], []
         for _, r in iter_jsonl(resource_path("rules", "icd_selection.jsonl")):
             kind = r.get("rule")
             if kind == "uncoded":
                 for c in r["codes"]:
                     (prefixes.append(c[:-1]) if c.endswith("*") else exact.add(c))
+                    if r.get("unless") == "impression" and not c.endswith("*"):
+                        imp_coded.append(c)
             elif kind == "generic":
                 rngs = tuple(tuple(x.split("-")) if "-" in x else (x, x) for x in r["within"])
                 for c in r["codes"]:
@@ -219,12 +236,17 @@ def selection_rules() -> SelectionRules:
                 family_range.append((tuple(r["codes"]), r["into"]))
             elif kind == "characterized":
                 characterized.append((tuple(r["codes"]), tuple(r["by"])))
+            elif kind == "sequence_first":
+                seq_first.extend(r["codes"])
+            elif kind == "injury_explains":
+                inj_sym.append((tuple(r["symptoms"]), tuple(r["injuries"])))
             elif kind == "preprocedural":
                 preproc.append((tuple(r["codes"]), re.compile(r["not_cue"], re.I),
                                 tuple((re.compile(t, re.I), c) for t, c in r.get("by_title", ()))))
         _RULES = SelectionRules(frozenset(exact), tuple(prefixes), tuple(generic), tuple(surv), frozenset(explained),
                                 tuple(integral), tuple(combine), tuple(not_expl), tuple(code_first), tuple(gest), tuple(status_site),
-                                tuple(exam_system), tuple(family_range), tuple(characterized), tuple(preproc))
+                                tuple(exam_system), tuple(family_range), tuple(characterized), tuple(preproc),
+                                tuple(inj_sym), tuple(seq_first), frozenset(imp_coded))
     return _RULES
 
 
@@ -384,6 +406,21 @@ def effective_assertion(m: "FindingMention", text: str) -> str:
 DROP_SYMPTOMS_WITH_DIAGNOSIS = True
 
 
+# the report states that a finding explains the presentation ("likely accounts for the patient's pain"): it explains
+# the indication's symptoms even when it is a condition that usually does not (data rule ``not_explaining``)
+_STATED_CAUSE = re.compile(r"\b(accounts? for|accounting for|explains?|explaining|responsible for|(?:likely|probable) "
+                           r"(?:cause|source) of|correlates? with)\b[^.;]{0,40}\b(pain|symptoms?|complaints?|"
+                           r"presentation|bleeding|hematuria|findings|radiculopathy)\b", re.I)
+
+
+def _incidental_code(code: str, mentions, text: str) -> bool:
+    """Every confirmed mention of ``code`` (in the impression, when it states it) sits in a sentence that calls it
+    incidental."""
+    ms = [m for m in mentions if m.code == code]
+    spans = [(m.start, m.end) for m in ([m for m in ms if m.section == "impression"] or ms)]
+    return bool(spans) and all(_INCIDENTAL.search(_clause_of(text, s, e)) for s, e in spans)
+
+
 def _gold_view(m: "FindingMention", text: str, reason_sections) -> "FindingMention":
     """The mention as the gold reads it: reason-for-technique negations are present, the condition a
     screening exam looks for is hypothetical (§7.2), a generic screening code gets the exam's target."""
@@ -395,7 +432,7 @@ def _gold_view(m: "FindingMention", text: str, reason_sections) -> "FindingMenti
         if code == "Z12.31" and not _MAMMO.search(text):  # breast screening by ultrasound/MRI, not mammography
             code = "Z12.39"
     elif (code and assertion == "present" and m.section in reason_sections and text
-          and code_kind(code) == "diagnosis" and _SCREEN_WORD.search(_line_of(text, m.start, m.end))):
+          and code_kind(code) == "diagnosis" and _SCREEN_WORD.search(_clause_of(text, m.start, m.end))):
         assertion = "hypothetical"
     if assertion == m.assertion and code == m.code:
         return m
@@ -452,7 +489,7 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
     mentions = coding_view(mentions, text, has_impression)
     sectioned = is_sectioned(mentions, has_impression)
     present = [m for m in mentions if m.code and m.assertion == "present" and code_kind(m.code) != "external"
-               and not selection_rules().is_uncoded(m.code)]
+               and not selection_rules().is_uncoded(m.code, m.section)]
     confirmed = [m for m in present if m.section not in reason_sections]
     indication = [m for m in present if m.section in reason_sections]
     # a diagnosis named only in the exam title or the technique is what was looked for or how the exam was
@@ -476,8 +513,28 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
     # ``not_explaining``: carotid plaque, unruptured aneurysm, hiatal hernia, diverticulosis) does not explain them
     rules = selection_rules()
     known = [m for m in indication if code_kind(m.code) == "diagnosis" and not is_symptom_like(m.code)]
+    stated = {m.code for m in diagnoses if text and _STATED_CAUSE.search(_clause_of(text, m.start, m.end))}
     explained = DROP_SYMPTOMS_WITH_DIAGNOSIS and bool(diagnoses) and (
-        any(rules.explains_symptoms(m.code) for m in diagnoses) or any(rules.explains_symptoms(m.code) for m in known))
+        any(rules.explains_symptoms(m.code) or m.code in stated for m in diagnoses)
+        or any(rules.explains_symptoms(m.code) for m in known))
+    # §5 rule 5: a diagnosis the report itself calls incidental ("Incidental cholelithiasis") is not the answer to
+    # the indication and does not explain its sign/symptom (microscopic hematuria stays the reason for the exam)
+    if explained and text:
+        explaining = [m for m in diagnoses + known if (rules.explains_symptoms(m.code) or m.code in stated)
+                      and not _incidental_code(m.code, diagnoses + known, text)]
+        explained = bool(explaining)
+    else:
+        explaining = []
+
+    def explains(code: str) -> bool:
+        """The confirmed diagnoses explain the indication's sign/symptom ``code``; a head symptom (headache,
+        vomiting, confusion) after trauma is explained only by a head injury (data rule ``injury_explains``), not by a
+        scalp hematoma or a cervical spine fracture."""
+        if not explained:
+            return False
+        if any(not _is_injury(m.code) for m in explaining):
+            return True
+        return rules.injury_explains(code, [m.code for m in explaining])
     # an indication finding ("renal lesion" N28.89) that a confirmed diagnosis of its category characterizes
     # ("renal cyst" N28.1) is answered by it
     answered_categories = {m.code[:3] for m in diagnoses}
@@ -510,7 +567,7 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
         kind = code_kind(m.code)
         c = _concept(m.code)
         if kind == "diagnosis" and is_symptom_like(m.code):
-            if (explained or m.code in integral or answered(m.code)) and not rules.combines(m.code, dx_codes):
+            if (explains(m.code) or m.code in integral or answered(m.code)) and not rules.combines(m.code, dx_codes):
                 continue
             add(m.code, "sign/symptom/reason for exam", m, (2, 0, m.start))
         elif kind == "diagnosis":
@@ -522,7 +579,7 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
         elif kind == "symptom":
             if rules.combines(m.code, dx_codes):
                 pass  # merged into its combination code below
-            elif explained or m.code in integral or answered(m.code) or (SYSTEM_SUPPRESSION and c is not None and c.body_system and c.body_system in systems):
+            elif explains(m.code) or m.code in integral or answered(m.code) or (SYSTEM_SUPPRESSION and c is not None and c.body_system and c.body_system in systems):
                 continue  # integral to / explained by a confirmed diagnosis
             add(m.code, "sign/symptom/reason for exam", m, (2, 0, m.start))
     for m in confirmed:
@@ -541,8 +598,13 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
             add(m.code, "abnormal finding", m, (3, SECTION_RANK.get(m.section, 7), m.start))
         elif kind in ("status", "encounter"):
             add(m.code, "status", m, (4, 1, m.start))
+    # §7.19: a past condition the body mentions only in FINDINGS ("an old lacunar infarct is noted") is not coded
+    # as a history code when the report has an impression that does not restate it; the indication and the
+    # impression are what the coder reads for history
+    hist_read = {m.code for m in mentions if m.code and m.assertion in ("historical", "family")
+                 and (not has_impression or m.section in reason_sections + ("impression",))}
     for m in mentions:
-        if not m.code:
+        if not m.code or m.code not in hist_read:
             continue
         c = _history_concept(m) if m.assertion in ("historical", "family") else _concept(m.code)
         if m.assertion == "historical" and c is not None and c.history_code:
@@ -845,6 +907,16 @@ def _is_secondary_neoplasm(code: str) -> bool:
     return "C77" <= code[:3] <= "C79" or code[:3] == "C7B"
 
 
+def _system_family(system):
+    """Body systems the lexicon splits but an organ belongs to both of (prostate, testis: genitourinary/reproductive)."""
+    return "genitourinary" if system == "reproductive" else system
+
+
+def _is_suspected_malignancy(code: str) -> bool:
+    """A malignant neoplasm, or a neoplasm of uncertain/unspecified behavior (what "suspicious for tumor" reads as)."""
+    return ("C00" <= code[:3] <= "C96") or code[:3] == "C7B" or ("D37" <= code[:3] <= "D49")
+
+
 def _is_primary_malignancy(code: str) -> bool:
     return code[:1] == "C" and not _is_secondary_neoplasm(code) and code[:3] not in ("C80",)
 
@@ -939,20 +1011,38 @@ def _relevance_order(order: list, by_code: dict, mentions, reason_sections, text
     # a sign/symptom the confirmed diagnoses do not explain is the reason for the exam: the chronic findings that
     # could not explain it (``not_explaining``) are incidental and follow it (§5 rules 1 and 5)
     symptom_reason = any(k[0] == 2 for k, _ in order)
+    body = [m for m in mentions if m.code and m.assertion == "present" and m.section not in reason_sections]
+    # an abnormal finding the impression calls suspicious for malignancy ("new lung nodule, suspicious for
+    # metastasis"; "renal mass, highly suspicious for RCC") is what the exam found: it is first-listed before the
+    # indication's sign/symptom (Section IV.K: code the findings of the interpreted study)
+    suspicious = set()
+    if text:
+        clauses = {_clause_of(text, u.start, u.end) for u in mentions if u.assertion == "uncertain"
+                   and u.section == "impression" and u.code and _is_suspected_malignancy(u.code)}
+        suspicious = {m.code for m in body if m.section == "impression" and is_symptom_like(m.code)
+                      and _clause_of(text, m.start, m.end) in clauses
+                      and (not systems or _system_family(body_system(m.code)) in {_system_family(x) for x in systems})}
+        # a confirmed/known malignancy is the diagnosis; its suspicious-looking mass follows it
+        if any(_is_suspected_malignancy(c) and not is_symptom_like(c) and c[:1] == "C" for c in by_code):
+            suspicious = set()
     out = []
     for key, code in order:
         tier = key[0]
         if tier not in (1, 2, 3):
             out.append((key, code))
             continue
+        if by_code[code].reason == "confirmed diagnosis" and any(code_matches(code, p) for p in rules.sequence_first):
+            out.append(((1, -2) + tuple(key), code))
+            continue
         if secondary and by_code[code].reason == "known diagnosis (indication)" and _is_primary_malignancy(code):
             out.append(((1, 0, 0) + tuple(key[1:]), code))
             continue
         rel = 0
         sy = body_system(code)
-        if tier != 2 and INCIDENTAL_LAST and _called_incidental(by_code[code], text):
+        if tier != 2 and INCIDENTAL_LAST and (_called_incidental(by_code[code], text) or (
+                text and _incidental_code(code, body, text))):
             rel = 1  # §7.19: what the report itself calls incidental follows the answer to the indication
-        elif ANSWER_FIRST and code in answers:
+        elif ANSWER_FIRST and (code in answers or code in suspicious):
             rel = -1
         elif tier == 1 and symptom_reason and not rules.explains_symptoms(code):
             rel = 1
