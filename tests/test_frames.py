@@ -51,8 +51,9 @@ def test_scrotal_us_side_not_evaluated(nlp):
     text = ("US SCROTUM\nClinical: Swelling.\nFindings: Limited examination of the right hemiscrotum, and the left "
             "testis was not evaluated. Right testis 4.5 cm. Large right hydrocele.\nImpression: Hydrocele.")
     assert frames(nlp, text)[0]["laterality"] == "right"
+    # both testes imaged: the scrotum is one unpaired region, no side (writers G, R; H-C-012 differs)
     both = "US SCROTUM\nClinical: Pain.\nFindings: Right testis 4.2 cm. Left testis 4.0 cm.\nImpression: Normal."
-    assert frames(nlp, both)[0]["laterality"] == "bilateral"
+    assert frames(nlp, both)[0]["laterality"] is None
 
 
 def test_unilateral_diagnostic_mammogram_with_spot_view(nlp):
@@ -329,3 +330,36 @@ def test_mammography_view_names_spelled_out_and_implant_views(nlp):
                      "MLO views, plus implant-displaced CC and MLO views of each breast; additional right ML view.\n"
                      "IMPRESSION: Negative.")
     assert fr[0]["views"] == 4
+
+
+def test_compound_view_name_is_one_view(nlp):
+    # 'frog-leg lateral' is one view (not frog-leg + lateral): the title's 2 views agree with the body
+    fr = frames(nlp, "XR LEFT HIP 2 VIEWS\nHx: fall, L hip pain\nAP and frog-leg lateral views of the left hip.\n"
+                     "Displaced femoral neck fracture.")
+    assert fr[0]["views"] == 2
+
+
+def test_renal_us_side_abbreviations_give_bilateral(nlp):
+    fr = frames(nlp, "US RENAL LIMITED\nHX: AKI.\nRK 11.0 cm, LK 11.6 cm. Moderate hydronephrosis.\n"
+                     "IMP: Hydronephrosis.")
+    assert fr[0]["region"] == "kidney" and fr[0]["laterality"] == "bilateral"
+
+
+def test_focused_quadrant_us_is_abdomen(nlp):
+    fr = frames(nlp, "US RLQ (APPENDIX) LIMITED\nHx: RLQ pain.\nAppendix not visualized.\nIMP: Nonvisualized appendix.")
+    assert fr[0]["region"] == "abdomen"
+
+
+def test_skeletal_survey_is_complete_unless_infant(nlp):
+    text = "SKELETAL SURVEY\nHx: {}\nSkull, spine, ribs, pelvis, humeri and femora: lytic lesions.\nIMPRESSION: Myeloma."
+    assert nlp(text.format("myeloma"))._.get(FRAMES)[0]["extent"] == "complete"
+    assert nlp(text.format("infant, suspected abuse"))._.get(FRAMES)[0]["extent"] is None
+
+
+def test_mammo_views_name_the_side_imaged(nlp):
+    # the title names the right breast; the views obtained are of the left: the images decide, and an
+    # unnamed spot compression view counts as a view
+    fr = nlp("DIAGNOSTIC MAMMOGRAM RIGHT BREAST\nClinical history: lump in the left breast.\n"
+             "Left CC, MLO and ML views were obtained, with a spot compression view over the marker.\n"
+             "The left breast is dense. No mass.\nIMPRESSION: No correlate.")._.get(FRAMES)
+    assert fr[0]["laterality"] == "left" and fr[0]["views"] == 4 and fr[0].get("title_laterality") == "right"

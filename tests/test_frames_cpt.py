@@ -271,3 +271,46 @@ def test_contrast_shorthand_without_and_with(nlp):
     for t in ("w/o/w contrast", "wo/w gadolinium", "w/o & w iv contrast"):
         rec = run(nlp, f"MRI BRAIN\nINDICATION: Mass.\nTECHNIQUE: Multiplanar images {t}.\nFINDINGS: Mass.")
         assert rec["frames"][0]["contrast"] == "without_with", t
+
+
+def test_focused_appendix_us_is_limited_abdomen(nlp):
+    rec = run(nlp, "US RLQ (APPENDIX) LIMITED\nHx: 9 yo M, RLQ pain.\nGraded compression technique, RLQ.\n"
+                   "Appendix not visualized.\nIMP: Nonvisualized appendix.")
+    assert lines(rec) == [("76705", (), 1)]
+
+
+def test_skeletal_survey_code_and_no_views_query(nlp):
+    rec = run(nlp, "SKELETAL SURVEY\nNo history provided.\nSkull: lytic lesions. Spine: normal. Femora: normal.\n"
+                   "IMPRESSION: Lytic lesions.")
+    assert lines(rec) == [("77075", (), 1)]
+    assert "views_missing" not in flags(rec) and "missing_indication" in flags(rec)
+
+
+def test_post_procedure_images_document_us_guidance(nlp):
+    rec = run(nlp, "EXAM: ULTRASOUND-GUIDED RENAL BIOPSY, LEFT KIDNEY\nHISTORY: Proteinuria.\nPROCEDURE: The lower "
+                   "pole of the left kidney was targeted under real-time ultrasound guidance. Three core biopsies were "
+                   "obtained. Post-procedure images showed no perinephric hematoma.\nIMPRESSION: Successful biopsy.")
+    assert ("76942", (), 1) in lines(rec)
+    assert "incomplete_guidance_documentation" not in flags(rec)
+    rec = run(nlp, "EXAM: ULTRASOUND-GUIDED RENAL BIOPSY, LEFT KIDNEY\nHISTORY: Proteinuria.\nPROCEDURE: The lower "
+                   "pole of the left kidney was targeted under real-time ultrasound guidance. Three core biopsies were "
+                   "obtained.\nIMPRESSION: Successful biopsy.")
+    assert "76942" not in [c["code"] for c in rec["cpt"]]
+    assert "incomplete_guidance_documentation" in flags(rec)
+
+
+def test_indication_on_the_title_line(nlp):
+    rec = run(nlp, "CT ABDOMEN/PELVIS WITH IV CONTRAST INDICATION: RLQ pain, eval appendicitis. TECHNIQUE: Helical "
+                   "CT after 100 mL Omnipaque 350 IV. FINDINGS: Acute appendicitis. IMPRESSION: Acute appendicitis.")
+    assert "missing_indication" not in flags(rec)
+    rec = run(nlp, "CT HEAD WITHOUT CONTRAST  CLINICAL HISTORY: None. TECHNIQUE: Axial images. FINDINGS: Normal. "
+                   "IMPRESSION: Normal head CT.")
+    assert "missing_indication" in flags(rec)
+
+
+def test_mammo_side_from_views_obtained(nlp):
+    rec = run(nlp, "DIAGNOSTIC MAMMOGRAM RIGHT BREAST\nClinical history: lump in the upper outer left breast.\n"
+                   "Left CC, MLO and ML views were obtained, with a spot compression view.\n"
+                   "The left breast is dense. No mass.\nIMPRESSION: No correlate. BI-RADS 0.", setting="professional")
+    assert lines(rec) == [("77065", ("26", "LT"), 1)]
+    assert "header_body_discrepancy" in flags(rec)

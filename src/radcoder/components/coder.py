@@ -28,11 +28,15 @@ IMAGE_DOC_RE = re.compile(r"\b(images? (?:were |was )?(?:saved|stored|archived|r
                           r"(?:stored|archived|saved|recorded|retained)\s+(?:\w+\s+)?images?|"
                           r"images?,? which (?:were|was) (?:saved|stored|archived|recorded|retained)|"
                           r"permanent (?:image|record|recording)|hard ?copy|documented in pacs|"
+                          # images of the guided procedure reported in the record ('post-procedure images showed')
+                          r"(?:pre|post)[- ]?procedur(?:e|al) (?:ultrasound |sonographic |us )?images?|"
                           r"(?:saved|stored|sent|archived) (?:to|in) pacs)\b", re.IGNORECASE)
 # an indication line that says none was given ('History: none provided', 'INDICATION: Not provided.')
 NO_INDICATION_RE = re.compile(r"^\W*(?:none|n/?a|unknown|not (?:provided|given|available|stated|specified|known)|"
                               r"none (?:provided|given|stated|available|specified)|no (?:clinical )?(?:history|indication|"
                               r"information|info)(?: (?:was )?(?:provided|given|available|stated))?)\W*$", re.IGNORECASE)
+INLINE_INDICATION_RE = re.compile(r"\b(?:clinical |brief )?(?:indications?|history|hx|reason for (?:exam|study))\s*:"
+                                  r"\s*([^\n]*?)(?=\s+(?-i:[A-Z][A-Z ]{2,}):|\n|$)", re.IGNORECASE)
 # guidance codes whose CPT descriptor requires a permanently recorded image (US guidance)
 RECORDED_IMAGE_GUIDANCE = frozenset({"US"})
 NEEDLE_RE = re.compile(r"\b(needle (?:tip |was )?(?:visualized|seen|observed)|real[- ]time visualization|"
@@ -198,6 +202,11 @@ class Coder:
         ind_text = " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ()) if s.label_ == "indication")
         ind_body = re.sub(r"^[A-Za-z /]+:", "", ind_text).strip()
         has_ind = "indication" in sections and len(ind_body) > 2 and not NO_INDICATION_RE.match(ind_body)
+        if not has_ind and "indication" not in sections:
+            # a report written on one line: the indication label follows the exam title on the same line
+            exam_text = " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ()) if s.label_ == "exam")
+            m = INLINE_INDICATION_RE.search(exam_text)
+            has_ind = bool(m) and len(m.group(1).strip()) > 2 and not NO_INDICATION_RE.match(m.group(1).strip())
         if not has_ind:
             add("missing_indication", "No clinical indication is documented; query the ordering provider for the "
                 "reason for the exam.")
@@ -230,7 +239,10 @@ class Coder:
                 if tv is not None and tv != fr.get(el):
                     add("header_body_discrepancy", f"Exam title says {what} '{tv}' but the report documents "
                         f"'{fr.get(el)}'; coded from what was performed.", evid)
-            if fr["modality"] == "XR" and fr.get("views") is None:
+            # (not for radiographs whose billed codes do not depend on a view count: skeletal survey)
+            xr_lines = [cpt.get(ln.code) for ln in cpt_lines if getattr(cpt.get(ln.code), "modality", None) == "XR"]
+            if fr["modality"] == "XR" and fr.get("views") is None and (not xr_lines or any(
+                    c.views is not None or c.views_min is not None for c in xr_lines)):
                 add("views_missing", "The number of views is not documented; the radiograph code depends on it.", evid)
             if fr["modality"] == "IR" and fr.get("guidance") in RECORDED_IMAGE_GUIDANCE and sep_guidance \
                     and not IMAGE_DOC_RE.search(text):

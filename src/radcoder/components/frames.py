@@ -42,7 +42,9 @@ def frame_rules() -> dict:
         elif k == "reported_region":
             out[k][(r["modality"], r["region"])] = r["reported"]
         elif k == "sided_organ":
-            out[k][r["region"]] = (frozenset(r.get("modalities") or ()), tuple(r.get("terms") or ()))
+            out[k][r["region"]] = (frozenset(r.get("modalities") or ()), tuple(r.get("terms") or ()),
+                                   {norm(a): v for a, v in (r.get("side_abbrevs") or {}).items()},
+                                   r.get("both_sides", "bilateral"))
         elif k == "included_region":
             out[k].append((r.get("modality", "*"), r["region"], r["includes"]))
         elif k == "title_modality":
@@ -344,7 +346,10 @@ VIEW_NAMES = ("ap", "pa", "lateral", "lat", "oblique", "obliques", "mortise", "g
               "open mouth", "flexion", "extension", "cross-table", "tunnel", "notch", "scaphoid", "cc", "mlo",
               "lordotic", "decubitus", "waters", "caldwell", "towne", "ferguson", "internal rotation",
               "external rotation", "outlet", "inlet", "judet", "harris", "axial", "skyline", "stress",
-              "ulnar deviation", "radial deviation", "ap internal rotation", "ap external rotation")
+              "ulnar deviation", "radial deviation", "ap internal rotation", "ap external rotation",
+              # one view each, named by a position and a projection ('AP and frog-leg lateral views' = 2 views)
+              "frog-leg lateral", "frog leg lateral", "frogleg lateral", "frog lateral", "cross-table lateral",
+              "cross table lateral", "swimmer's lateral", "swimmers lateral", "lateral decubitus")
 VIEW_NAME_RE = re.compile(r"(?<![\w-])(" + "|".join(sorted((re.escape(v) for v in VIEW_NAMES), key=len, reverse=True))
                           + r")(?![\w-])")
 SIDE_RE = re.compile(r"(?<![\w/])(left|right|lt|rt|bilateral|bilat|b/l|both|l|r)(?![\w/])"
@@ -439,9 +444,12 @@ def _scan_regions(low: str) -> list[tuple[int, int, str]]:
     # imaged area (§7.18)
     if len({h[2] for h in outside}) == 1 and inside:
         # (a protocol named in parentheses, 'TRIPLE PHASE LIVER', 'PANCREAS PROTOCOL', is no part of the region)
-        parts = [h for h in inside if outside[0][2] in _region_ancestors(h[2]) and not any(
+        named = [h for h in inside if not any(
             a <= h[0] < b and re.search(r"\b(?:phases?|protocol)\b", low[a:b]) for a, b in paren)]
-        if len({h[2] for h in parts}) == 1:
+        parts = [h for h in named if outside[0][2] in _region_ancestors(h[2])]
+        # (organs listed in parentheses that are not all parts of it, 'RETROPERITONEAL (KIDNEYS/BLADDER)', list
+        # what the exam of the region covers)
+        if len({h[2] for h in parts}) == 1 and len(parts) == len(named):
             outside = [(o[0], o[1], parts[0][2]) for o in outside]
     hits = outside or hits
     names = [h[2] for h in hits]
@@ -652,6 +660,10 @@ MAMMO_EXTRA_VIEW_RE = re.compile(r"\b(spot|ml|lm|xccl|exaggerated|tangential|mag
 MAMMO_VIEW_RE = re.compile(r"(?<![\w-])(exaggerated cc(?:[- ](?:lateral|medial))?|exaggerated craniocaudal|xccl|xccm|"
                            r"craniocaudal|mediolateral oblique|mediolateral|lateromedial oblique|lateromedial|cc|mlo|ml|lm|lmo|"
                            r"tangential|rolled|cleopatra|true lateral|90[- ]degree lateral)(?![\w-])")
+MAMMO_UNNAMED_VIEW_RE = re.compile(r"\b(?:spot|magnification|magnified)(?:[- ](?:compression|magnification))?\s+views?\b")
+# projections that name the breast they image ('Left CC, MLO and ML views')
+MAMMO_SIDE_VIEW_NAMES = ("cc", "mlo", "ml", "lm", "xccl", "craniocaudal", "mediolateral oblique", "mediolateral")
+INFANT_RE = re.compile(r"\b(?:infant|neonat\w*|newborn|babygram)\b")
 SIDE_TERM_RE_CACHE: dict = {}
 MULTIPART_US_RE = re.compile(r"\b(transabdominal (?:and|&|/|\+) ?transvaginal|ta ?(?:and|&|/|\+) ?tv|transvaginal (?:and|&|/|\+) ?"
                              r"transabdominal|tv ?(?:and|&|/|\+) ?ta)\b"
@@ -821,10 +833,15 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
         sided = rules["sided_organ"].get(fr["region"])
         if sided and fr["laterality"] is None and fr["modality"] in sided[0]:
             rx = SIDE_TERM_RE_CACHE.get(fr["region"])
+            abbrevs = sided[2] if len(sided) > 2 else {}
             if rx is None:
                 alts = "|".join(re.escape(t) for t in sided[1])
+                # a side abbreviation that names the organ itself ('RK 11.0 cm, LK 11.6 cm')
+                abbr = "".join(r"|(?<![\w/])" + re.escape(a) + r"(?![\w/])" for a in abbrevs)
                 rx = SIDE_TERM_RE_CACHE[fr["region"]] = re.compile(
-                    r"\b(right|left)\s+(?:[a-z]+\s+){0,1}(?:" + alts + r")", re.IGNORECASE)
+                    r"\b(right|left)\s+(?:[a-z]+\s+){0,1}(?:" + alts + r")" + abbr, re.IGNORECASE)
+            side_rx = re.compile(r"(?<![\w/])(right|left" + "".join("|" + re.escape(a) for a in abbrevs)
+                                 + r")(?![\w/])")
             sides = set()
             for sent in re.split(r"\.(?=\s|$)|[;\n]", body):
                 if not rx.search(sent):  # a sentence that describes a side of the organ ...
@@ -832,9 +849,10 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
                 for clause in re.split(r",|\band\b", sent):  # ... and the sides it says were imaged
                     if NOT_IMAGED_RE.search(clause):
                         continue
-                    sides |= {m.group(1).lower() for m in re.finditer(r"\b(right|left)\b", clause)}
+                    sides |= {abbrevs.get(m.group(1).lower(), m.group(1).lower()) for m in side_rx.finditer(clause)}
             if sides:
-                fr["laterality"] = "bilateral" if len(sides) == 2 else sides.pop()
+                # (an unpaired region whose exam covers both sides, the scrotum, states no side: both_sides null)
+                fr["laterality"] = (sided[3] if len(sided) > 3 else "bilateral") if len(sides) == 2 else sides.pop()
         # a view range in the title ('2-3 views') names the code; the report says what was done
         if fr["modality"] == "XR" and VIEW_RANGE_RE.search(title):
             n = _count_done_views(technique) if technique else _count_done_views(_view_sentences(body))
@@ -858,7 +876,9 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
                 and not re.search(r"\bscreening\b", title) and not VIEWS_NUM_RE.search(title) \
                 and MAMMO_EXTRA_VIEW_RE.search(technique or _view_sentences(body)):
             # every view named counts (CC and MLO plus 'spot compression CC and ML views' = 4); at least 3
-            n = len(MAMMO_VIEW_RE.findall((technique or _view_sentences(body)).lower()))
+            vt = (technique or _view_sentences(body)).lower()
+            # a spot / magnification view that names no projection of its own is one more view
+            n = len(MAMMO_VIEW_RE.findall(vt)) + len(MAMMO_UNNAMED_VIEW_RE.findall(vt))
             fr["views"] = max(3, n)
         # bilateral mammography with more views of each breast than CC and MLO (implant-displaced views)
         if fr["modality"] in ("MAMMO", "DBT") and fr.get("procedure") is None and fr["laterality"] == "bilateral" \
@@ -880,6 +900,8 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
     for fr in frames:
         if fr["laterality"] in ("left", "right") and technique and fr["region"]:
             names = [k for k, v in region_index().items() if v.region == fr["region"] and len(k) > 2]
+            if fr["modality"] in ("MAMMO", "DBT") and fr["region"] == "breast" and fr.get("procedure") is None:
+                names += MAMMO_SIDE_VIEW_NAMES
             if names:
                 rx = re.compile(r"\b(right|left)\s+(?:[a-z]+\s+){0,2}?(?:" + "|".join(map(re.escape, names)) + r")\b")
                 sides = {m.group(1) for m in rx.finditer(technique)}
@@ -910,6 +932,12 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
     for fr in frames:
         if fr["modality"] == "DUPLEX" and fr.get("extent") is None and fr["laterality"] == "bilateral" \
                 and fr["region"] != "extremity_arteries" and fr.get("procedure") is None:
+            fr["extent"] = "complete"
+    # a skeletal survey that the report does not call limited is the complete (axial and appendicular) survey;
+    # the infant survey has a code of its own
+    for fr in frames:
+        if fr["modality"] == "XR" and fr["region"] == "whole_body" and fr.get("extent") is None \
+                and re.search(r"\bsurvey\b", title) and not INFANT_RE.search(title + " " + body):
             fr["extent"] = "complete"
     # a labelled-RBC study done for gastrointestinal bleeding is the GI blood-loss study (78278), whatever
     # abdominal area the title names
