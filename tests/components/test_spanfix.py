@@ -219,3 +219,30 @@ def test_ruler_excludes_encounter_words_and_descriptor_first_terms():
     pats = {(p["label"], p["pattern"]) for p in entity_patterns() if isinstance(p["pattern"], str)}
     assert ("FINDING", "palpable lump") not in pats
     assert ("FINDING", "former smoker") not in pats
+
+
+def test_acuity_and_displacement_words_that_define_the_head_are_taken_in(rules_nlp):
+    """§2.1/§7.9: an acuity or displacement word that changes the head's code is inside the span; a symptom's
+    acuity, a graded displacement and a fracture kind without a displacement axis stay out."""
+    text = ("IMPRESSION: 1. Acute pulmonary emboli. 2. Nondisplaced extra-articular distal radius fracture. "
+            "3. Minimally displaced fracture. 4. Acute dyspnea. 5. Displaced pathologic fracture. "
+            "6. Nondisplaced right rib fracture.")
+    doc = _doc(rules_nlp, text)
+    ents = [_span(doc, "pulmonary emboli", "FINDING"), _span(doc, "distal radius fracture", "FINDING"),
+            _span(doc, "fracture", "FINDING", nth=1), _span(doc, "dyspnea", "FINDING"),
+            _span(doc, "pathologic fracture", "FINDING"), _span(doc, "rib fracture", "FINDING")]
+    out = [t for t, _ in _fix(rules_nlp, doc, ents)]
+    assert out == ["Acute pulmonary emboli", "Nondisplaced extra-articular distal radius fracture", "fracture",
+                   "dyspnea", "pathologic fracture", "rib fracture"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("L-sided weakness", "weakness"),                 # §7.10: the side is never inside a FINDING span
+    ("R-sided facial droop", "facial droop"),
+    ("subacute painless vision loss", "vision loss"),  # descriptors that do not change the code
+    ("solitary metastasis", "metastasis"),
+])
+def test_trim_finding_sided_and_descriptors(text, expected):
+    words = text.split()
+    i, j = trim_finding(words)
+    assert " ".join(words[i:j]) == expected

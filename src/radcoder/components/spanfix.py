@@ -12,8 +12,9 @@ patterns) does not. This component
 3. trims FINDING spans to the guideline's minimal noun phrase: the side of a finding is never inside the
    span (§7.10: "nondisplaced right 8th rib fracture" -> "rib fracture" with the size rule), and leading
    determiners, cues, severity words and sizes/ordinals are out (§2, §2.1) unless the whole span is a
-   lexicon term ("multiple sclerosis", "right lower quadrant pain"); word lists in
-   resources/lexicons/span_boundaries.json;
+   lexicon term ("multiple sclerosis", "right lower quadrant pain"), and take in an acuity or displacement
+   word just before the span that defines its head ("Acute appendicitis", "nondisplaced fracture", §2.1,
+   §7.9); word lists in resources/lexicons/span_boundaries.json;
 4. replaces a trained-NER FINDING fragment (not a known term) by the lexicon FINDING match that strictly
    contains it ("wall pain" -> "chest wall pain");
 5. extends VIEWS spans over a directly following "view(s)" ("CC and MLO views", §2.1), takes the
@@ -61,6 +62,7 @@ def boundary_rules() -> dict:
     """Word lists of resources/lexicons/span_boundaries.json (sets, and the compiled size pattern)."""
     raw = json.loads(resource_path("lexicons", "span_boundaries.json").read_text(encoding="utf-8"))
     out = {k: frozenset(v) for k, v in raw.items() if isinstance(v, list)}
+    out.update({k: {w: frozenset(h) for w, h in v.items()} for k, v in raw.items() if isinstance(v, dict)})
     out["finding_leading_drop_pattern"] = re.compile(raw["finding_leading_drop_pattern"], re.IGNORECASE)
     return out
 
@@ -92,6 +94,24 @@ def trim_finding(words: list[str], prev: str = "", next_word: str = "") -> tuple
                          or (low[i] in after_size and (low[i - 1] if i else prev.lower()) in sizes)):
         i += 1
     return i, n
+
+
+def extend_acuity(words: list[str], start: int, end: int, taken: frozenset[int] | set[int] = frozenset()) -> int:
+    """New start of the FINDING span ``words[start:end]`` (``words``: the texts of the doc's tokens) taken over
+    the acuity/displacement words directly before it that define its head noun (guideline §2.1, §7.9:
+    "Acute appendicitis", "nondisplaced extra-articular fracture"); a grading adverb before such a word
+    ("minimally displaced fracture") or a token of another span stops it."""
+    rules = boundary_rules()
+    ext, block = rules["finding_acuity_extension"], rules["finding_acuity_block_prev"]
+    head = words[end - 1].lower()
+    if any(w.lower() in rules["finding_acuity_block_inside"] for w in words[start:end]):
+        return start
+    i = start
+    while i > 0 and i - 1 not in taken and head in ext.get(words[i - 1].lower(), ()):
+        if i > 1 and words[i - 2].lower() in block:
+            break
+        i -= 1
+    return i
 
 
 @cache
@@ -191,8 +211,9 @@ class SpanFix:
             prev = doc[e.start - 1].text if e.start > 0 else ""
             nxt = doc[e.end].text if e.end < n else ""
             i, j = trim_finding([t.text for t in e], prev, nxt)
-            if (i, j) != (0, len(e)):
-                return Span(doc, e.start + i, e.start + j, label=e.label, kb_id=e.kb_id, span_id=e.id)
+            start = extend_acuity([t.text for t in doc], e.start + i, e.start + j, taken)
+            if (start, e.start + j) != (e.start, e.end):
+                return Span(doc, start, e.start + j, label=e.label, kb_id=e.kb_id, span_id=e.id)
             return e
         if e.label_ == "VIEWS":
             # "magnification CC and ML views", "spot compression CC and MLO views" (the view names)
