@@ -97,3 +97,24 @@ def test_context_code_harmonized_across_mentions(rules_nlp):
     text = "INDICATION: CKD stage 4, no IV contrast.\nFINDINGS: Bilateral renal atrophy, consistent with known CKD."
     doc = _doc(rules_nlp, text, [("CKD", "FINDING"), ("CKD", "FINDING", 2)])
     assert _codes(doc) == [("CKD", "N18.4"), ("CKD", "N18.4")]
+
+
+def test_exam_words_in_a_findings_sentence_are_kept_when_it_names_views(rules_nlp):
+    """ANATOMY outside the exam sections is an exam mention only next to an anchor (modality, procedure,
+    guidance or, here, a views phrase): "Two views of the abdomen ..." keeps "abdomen"."""
+    from spacy.tokens import Span
+    text = "INDICATION: Pain.\nFINDINGS: Two views of the abdomen were obtained.\nThe abdomen is soft."
+    doc = rules_nlp.make_doc(text)
+    for name in ("radcoder_sentences", "radcoder_sectionizer"):
+        doc = rules_nlp.get_pipe(name)(doc)
+
+    def span(word, label, k=0):
+        i = -1
+        for _ in range(k + 1):
+            i = text.index(word, i + 1)
+        return doc.char_span(i, i + len(word), label=label)
+    doc.ents = [span("Two views", "VIEWS"), span("abdomen", "ANATOMY"), span("abdomen", "ANATOMY", 1)]
+    rules_nlp.get_pipe("radcoder_normalizer")._filter(doc)
+    kept = [(e.label_, e.start_char) for e in doc.ents]
+    assert ("ANATOMY", text.index("abdomen")) in kept
+    assert ("ANATOMY", text.index("abdomen", text.index("abdomen") + 1)) not in kept

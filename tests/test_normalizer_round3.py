@@ -103,3 +103,69 @@ def test_malunion_seventh_character(rules_nlp):
     text = "IMPRESSION: Malunion of the healed right distal radius fracture."
     code = _codes(_doc(rules_nlp, text, [("distal radius fracture", "FINDING")]))[0][1]
     assert code.endswith("P"), code
+
+
+# --- session 4 concept families ---
+
+@pytest.mark.parametrize("text,span,code", [
+    ("FINDINGS: Patchy opacity in the left lower lobe compatible with pulmonary contusion.", "pulmonary contusion",
+     "S27.321A"),
+    ("FINDINGS: Displaced transcervical fracture of the left femoral neck.", "transcervical fracture", "S72.032A"),
+    ("FINDINGS: Displaced subcapital fracture of the right femoral neck.", "subcapital fracture", "S72.011A"),
+    ("FINDINGS: Nondisplaced fracture of the left fibular head.", "fracture", "S82.832A"),
+    ("FINDINGS: Depressed fracture of the right lateral tibial plateau.", "fracture", "S82.121A"),
+    ("REASON FOR EXAM: Abnormal liver function tests.", "Abnormal liver function tests", "R94.5"),
+    ("HISTORY: Subacute cough.", "Subacute cough", "R05.2"),
+    ("FINDINGS: Large lipohemarthrosis of the right knee.", "lipohemarthrosis", "M25.061"),
+    ("IMPRESSION: Hydronephrosis from the known cervical malignancy.", "cervical malignancy", "C53.9"),
+])
+def test_session4_concepts(rules_nlp, text, span, code):
+    assert _codes(_doc(rules_nlp, text, [(span, "FINDING")])) == [(span, code)]
+
+
+def test_pathologic_fracture_in_neoplastic_disease(rules_nlp):
+    text = ("HISTORY: Metastatic renal cell carcinoma.\nIMPRESSION: Pathologic fracture of the right femoral neck "
+            "through a lytic lesion.")
+    doc = _doc(rules_nlp, text, [("Pathologic fracture", "FINDING")])
+    assert _codes(doc) == [("Pathologic fracture", "M84.551A")]
+
+
+def test_depressed_fracture_is_not_depression(rules_nlp):
+    text = "IMPRESSION: Depressed and displaced lateral tibial plateau fracture."
+    assert _codes(_doc(rules_nlp, text, [("Depressed", "FINDING")])) == [("Depressed", None)]
+
+
+def test_chronic_constipation_and_exam_side_not_given_by_stop_words(rules_nlp):
+    text = "INDICATION: 7 y/o girl with chronic constipation."
+    assert _codes(_doc(rules_nlp, text, [("chronic constipation", "FINDING")])) == [("chronic constipation", "K59.09")]
+    text = ("BILATERAL LOWER EXTREMITY VENOUS DUPLEX\nINDICATION: Metastatic ovarian cancer on chemotherapy.\n"
+            "TECHNIQUE: Doppler imaging of the bilateral lower extremity deep veins.")
+    doc = _doc(rules_nlp, text, [("BILATERAL", "LATERALITY"), ("ovarian cancer", "FINDING"), ("bilateral", "LATERALITY")])
+    assert _codes(doc) == [("ovarian cancer", "C56.9")]
+
+
+def test_remembered_site_of_a_descriptive_span_yields_to_the_context(rules_nlp):
+    """A span of a head and descriptive words only ("nondisplaced transverse fracture") remembered with the site
+    of the training reports (a radius) takes the site this report names (the fifth metatarsal); a span with a
+    word of its own kind ("cystic lesion") keeps its remembered code."""
+    norm = rules_nlp.get_pipe("radcoder_normalizer")
+    saved = dict(norm.memory)
+    try:
+        norm.memory["nondisplaced transverse fracture"] = "S52.559A"
+        text = ("LEFT FOOT, THREE VIEWS\nThere is a nondisplaced transverse fracture through the base of the fifth "
+                "metatarsal.")
+        doc = _doc(rules_nlp, text, [("nondisplaced transverse fracture", "FINDING")])
+        assert _codes(doc)[0][1].startswith("S92.3")
+        norm.memory["cystic lesion"] = "N28.1"
+        text = "RENAL ULTRASOUND\nA cystic lesion in the left kidney."
+        assert _codes(_doc(rules_nlp, text, [("cystic lesion", "FINDING")])) == [("cystic lesion", "N28.1")]
+    finally:
+        norm.memory.clear()
+        norm.memory.update(saved)
+
+
+def test_skeletal_survey_is_an_abuse_encounter_only_when_abuse_is_named(rules_nlp):
+    text = "SKELETAL SURVEY\nNo history provided.\nSkull: multiple punched-out lytic lesions."
+    assert _codes(_doc(rules_nlp, text, [("SKELETAL SURVEY", "FINDING")])) == [("SKELETAL SURVEY", None)]
+    text = "SKELETAL SURVEY\nHISTORY: 4-month-old, suspected non-accidental trauma."
+    assert _codes(_doc(rules_nlp, text, [("SKELETAL SURVEY", "FINDING")])) == [("SKELETAL SURVEY", "Z04.72")]

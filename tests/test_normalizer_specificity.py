@@ -147,3 +147,26 @@ def test_bare_head_word_takes_the_organ_from_context(rules_nlp):
     text = "INDICATION: history of lung cancer, surveillance."
     doc = _doc(rules_nlp, text, [("lung cancer", "FINDING")])
     assert _codes(doc)[0][1].startswith("C34")
+
+
+# --- session 4: side guesses, "specified ... with unspecified laterality", condition-level "Unspecified" ---
+
+@pytest.mark.parametrize("code,text,side,exam,expected", [
+    # a named digit of no stated side: the "other" code ("specified metacarpal bone with unspecified laterality")
+    ("S62.309A", "transverse fx of the fifth metacarpal neck", None, "HAND", "S62.338A"),
+    ("S62.339A", "transverse fx of the fifth metacarpal neck", "left", "HAND", "S62.337A"),
+    # "Other extraarticular / intraarticular fracture of lower end of radius"
+    ("S52.509A", "Extra-articular distal radius fx", None, "WRIST", "S52.559A"),
+    ("S52.509A", "intra-articular distal radius fracture", "right", "WRIST", "S52.571A"),
+    # a pathological fracture in neoplastic disease takes its bone and side
+    ("M84.50XA", "Displaced pathologic fracture of the right femoral neck through a lytic lesion", "right", "",
+     "M84.551A"),
+])
+def test_refine_session4(code, text, side, exam, expected):
+    assert spec.refine(code, ctx(text, side, exam)) == expected
+
+
+def test_unspecified_condition_needs_all_its_words():
+    # "Unspecified hydronephrosis" is not "with renal and ureteral calculous obstruction" without a stone
+    text = "Moderate bilateral hydronephrosis, likely from distal ureteral obstruction by the cervical malignancy."
+    assert spec.refine("N13.30", ctx(text, "bilateral", "RENAL")) == "N13.30"

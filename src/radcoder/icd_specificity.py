@@ -322,6 +322,9 @@ def score(code: str, cand: str, ctx: Context) -> float | None:
         # "other" class is specified only within itself (its words are kept)
         return None
     side_add = added & sides
+    lead_unspecified = not free and _icd().description(code).lower().startswith("unspecified ")
+    if lead_unspecified and "other" in added:
+        return None  # "Unspecified hydronephrosis" is not "Other hydronephrosis"
     paired = any(alt in titles for alt in _side_swap(new)) if side_add else False
     local_strong = {t for t in ctx.local if t in vocab}
     s, sup, unsup, best = 0.0, 0, 0, 0.0
@@ -340,12 +343,21 @@ def score(code: str, cand: str, ctx: Context) -> float | None:
         elif t in neutral:
             continue
         else:
+            if t != "other" and lead_unspecified:
+                # "Unspecified hydronephrosis" is no axis to fill in: another kind of the condition must be
+                # documented in all its words (not "calculous" obstruction from "ureteral obstruction")
+                return None
             s -= P_UNSUPPORTED_ADD
-            unsup += 1
+            # "Other extraarticular fracture": the residual class word needs no support of its own
+            unsup += t != "other"
     for t in side_add:
         if t in tok and paired and (sup or not (added - sides - set(implicit) - neutral)):
             s += tok[t]
             best = max(best, tok[t])
+        elif paired and t not in tok:
+            # a side the report does not document where ICD-10-CM has the same title for the other side
+            # is a guess (a fifth metacarpal fracture of no stated hand is not the right hand's)
+            return None
         else:
             s -= P_UNSUPPORTED_ADD
             unsup += 1
@@ -367,7 +379,8 @@ def score(code: str, cand: str, ctx: Context) -> float | None:
     s += B_DROP_UNSPECIFIED * max(0, orig_c["unspecified"] - new_c["unspecified"])
     # a kept or added word that a word written next to the span contradicts (never in one title with it);
     # a change of side alone keeps the rest of the title as it is
-    for t in (() if side_only else new - sides - set(tok) - free - neutral - set(implicit) - {"unspecified"}):
+    # (a word the original title keeps too is not held against the change: staying does not remove it)
+    for t in (() if side_only else added - sides - set(tok) - free - neutral - set(implicit) - {"unspecified", "other"}):
         if any((t, y) not in together for y in local_strong - new):
             s -= P_DROP_SPECIFIC
     return s
@@ -415,7 +428,37 @@ def refine(code: str | None, ctx: Context) -> str | None:
         key = (s, -len(title_tokens(cand)[0]), cand)
         if best_key is None or key[:2] > best_key[:2]:
             best, best_key = cand, key
+    if not ctx.side and "unspecified" in title_tokens(best)[0]:
+        best = _unspecified_side_code(best, ctx) or best
     return best
+
+
+_UNSPECIFIED_LATERALITY = re.compile(r"\bspecified\b.*\bwith unspecified laterality\b")
+
+
+def _unspecified_side_code(code: str, ctx: Context) -> str | None:
+    """ICD-10-CM codes a named digit or bone of no stated side to the "other" code whose inclusion term
+    reads "... specified <bone> with unspecified laterality" (S62.338: a fifth metacarpal neck fracture,
+    side not stated): that code, when a sided candidate of the category is supported but for its side."""
+    seventh = _seventh(code)
+    pool = [c for c in _pool(code[:3]) if _seventh(c) == seventh]
+    others = [c for c in pool if any(_UNSPECIFIED_LATERALITY.search(t.lower()) for t in _icd().inclusion_terms(c))]
+    if not others:
+        return None
+    for side in ("left", "right"):
+        sided = Context(tokens={**ctx.tokens, side: W_LITERAL}, side=side, local=set(ctx.local))
+        cand = refine(code, sided) if side else code
+        if cand == code or side not in title_tokens(cand)[0]:
+            continue
+        # the "other" code of the candidate's own subcategory ("neck of other metacarpal bone")
+        words = set(title_tokens(cand)[0]) - set(SIDES)
+        for o in others:
+            ow = set(title_tokens(o)[0])
+            if o[:-2] == cand[:-2] if len(cand.replace(".", "")) == 7 else o[:-1] == cand[:-1]:
+                if "other" in ow and not (ow - words - {"other"}):
+                    return o
+        return None
+    return None
 
 
 def more_documented(a: str, b: str, ctx: Context) -> bool:

@@ -31,7 +31,7 @@ from ..lexicons import Concept, concepts_by_code, finding_index, findings, norm,
 
 EXAM_SECTIONS = {"exam", "technique"}
 CONTEXT_LABELS = {"ANATOMY", "LATERALITY", "VIEWS", "CONTRAST"}
-ANCHOR_LABELS = {"MODALITY", "PROCEDURE", "GUIDANCE"}
+ANCHOR_LABELS = {"MODALITY", "PROCEDURE", "GUIDANCE", "VIEWS"}
 # labels whose trained-NER spans are trusted as they are: the NER learned the exam context from the gold;
 # the filter below is for the context-free lexicon (entity ruler) spans, marked by a pattern id
 NER_TRUSTED_LABELS = {"LATERALITY", "VIEWS", "CONTRAST"}
@@ -59,6 +59,10 @@ ACUITY_WORDS = {"acute": "acute", "subacute": "acute", "chronic": "chronic", "re
 SPELLING_VARIANTS = (("dilatation", "dilation"), ("dilatations", "dilations"), ("tumour", "tumor"),
                      ("oesophageal", "esophageal"), ("haemorrhage", "hemorrhage"), ("oedema", "edema"),
                      ("calcification", "calcifications"), ("disk", "disc"))
+# a site word with another name of a primary malignancy ("cervical malignancy", "gastric carcinoma"): the
+# site's cancer concept ("cervical cancer") before the bare head's generic concept
+MALIGNANCY_HEADS = ("malignancy", "malignancies", "carcinoma", "carcinomas", "cancers", "ca", "malignant neoplasm",
+                    "malignant tumor")
 _NODAL = re.compile(r"\b(?:nodal|nodes?|lymph|lymphadenopathy|adenopathy)\b")
 _METASTATIC = re.compile(r"\bmetasta\w*")
 
@@ -82,6 +86,11 @@ def lookup_concept(text: str) -> Concept | None:
                 alt = re.sub(rf"\b{x}\b", y, cand)
                 if alt in idx:
                     return idx[alt]
+    for h in MALIGNANCY_HEADS:
+        if cand.endswith(" " + h) and not _METASTATIC.search(cand):
+            alt = cand[:-len(h)] + "cancer"
+            if alt in idx:
+                return idx[alt]
     # "nodal metastatic melanoma", "metastatic cervical lymph node": a secondary of the lymph nodes (C77.-)
     # whatever the primary named with it
     if _NODAL.search(cand) and _METASTATIC.search(cand) and "lymph node metastases" in idx:
@@ -95,6 +104,20 @@ def lookup_concept(text: str) -> Concept | None:
         if tail in idx:
             return idx[tail]
     return None
+
+
+# words that describe a finding without naming its site or organ or its kind ("nondisplaced transverse
+# fracture"; not "cystic lesion", "chronic pain", "intra-articular fracture")
+DESCRIPTIVE_WORDS = frozenset({
+    "displaced", "nondisplaced", "non-displaced", "minimally", "transverse", "oblique", "spiral", "comminuted",
+    "impacted", "angulated", "segmental", "complete", "incomplete", "linear",
+    "depressed", "acute", "subacute", "healed", "healing", "old", "partially"}) | LEADING_MODIFIERS - {"lung", "lobe", "left", "right", "bilateral"}
+
+
+def _names_no_site(key: str) -> bool:
+    """A span of one word, or of a head word with descriptive modifiers only."""
+    words = key.split()
+    return len(words) == 1 or all(w in DESCRIPTIVE_WORDS for w in words[:-1])
 
 
 def _window_words(span: Span, before: int = 5, after: int = 3) -> list[str]:
@@ -111,6 +134,9 @@ def choose_code(concept: Concept, span: Span) -> str | None:
         # the span's own acuity word first ("recurrent acute pancreatitis": the span "acute pancreatitis")
         own = [t.lower_ for t in span]
         for w in own + words:
+            if w in concept.acuity:  # a code of its own ("subacute cough" R05.2)
+                code = concept.acuity[w]
+                break
             if w in ACUITY_WORDS and ACUITY_WORDS[w] in concept.acuity:
                 code = concept.acuity[ACUITY_WORDS[w]]
                 break
@@ -215,7 +241,8 @@ def _exam_side_applies(span: Span, words) -> bool:
         return False
     if section_at(span.doc, span.start_char) not in INDICATION_SECTIONS:
         return True
-    return bool({spec.stem(w) for w in words} & _exam_words(span.doc))
+    # content words only ("carcinoma of ovary" shares no more than "of" with "imaging of the lower extremity")
+    return bool({spec.stem(w) for w in words} & _exam_words(span.doc) - spec.IGNORE)
 
 
 def _exam_sides(doc: Doc) -> set:
@@ -630,8 +657,10 @@ class Normalizer:
         # a generic one-word span made specific by its context ("nodule" next to "thyroid") beats the
         # remembered code of the bare word, unless that code is of the same category (learned detail)
         remembered = self.memory.get(key)
-        if (remembered is not None and specific is not None and len(key.split()) == 1
+        if (remembered is not None and specific is not None and _names_no_site(key)
                 and (specific.icd10cm or "")[:3] != remembered[:3]):
+            # also a span of a generic head and its descriptive modifiers only ("nondisplaced transverse
+            # fracture"): the training reports' site is not this report's
             remembered = None
         # a generic word ("masses", "edema", "degenerative changes") remembered with the organ of the
         # training reports (breast mass, cerebral edema, lumbar spondylosis) is coded from this report's
