@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .cpt_coding import SCREENING_RE, modifiers_for, select_cpt  # noqa: F401  (re-exported)
+from .layout import exam_title
 from .lexicons import concepts_by_code
 from .schema import DiagnosisCode, Evidence, Flag, ProcedureLine
 
@@ -879,9 +880,8 @@ def _technique_only(m: "FindingMention", present, text: str) -> bool:
 
 
 def _title(text: str) -> str:
-    """The exam title: the first non-empty line and any EXAM:/PROCEDURE: line."""
-    lines = [ln for ln in (text or "").splitlines() if ln.strip()]
-    return " ".join(lines[:1] + [ln for ln in lines[1:] if re.match(r"\s*(exam|procedure|study)\b", ln, re.I)])
+    """The exam title: the first non-empty line and any EXAM:/PROCEDURE:/STUDY: line, cut at inline labels."""
+    return exam_title(text, ("exam", "procedure", "study"))
 
 
 def _status_off_site(m: FindingMention, present, text: str, icd=None) -> bool:

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .layout import exam_title
+
 MODALITY_EQUIV = {"MAMMO": ("MAMMO",), "DBT": ("DBT",), "CTA": ("CTA",), "MRA": ("MRA",), "PET": ("PET",),
                   "NM": ("NM",), "DUPLEX": ("DUPLEX", "US"), "US": ("US",)}
 SCREENING_RE = re.compile(r"\b(screening|screen|annual mammogram|routine mammogram|lung cancer screening|ldct)\b", re.IGNORECASE)
@@ -133,17 +135,9 @@ def frame_procedure(frame: dict, title: str) -> str | None:
     return min(hits)[2] if hits else None
 
 
-INLINE_LABEL_RE = re.compile(r"(?:(?<=[.;])\s+|[ \t]{2,})(?=(?:clinical |brief )?(?:history|indication|reason(?: for exam)?|technique|"
-                             r"comparison|findings|impression|procedure|hx|tech)\s*:)", re.IGNORECASE)
-
-
 def _title_text(text: str) -> str:
     """The first line of the report plus an 'EXAM:' line: the statement naming the performed exam."""
-    first = text.strip().split("\n", 1)[0]
-    # a report written on one line: the exam statement ends where the next 'LABEL:' starts
-    first = INLINE_LABEL_RE.split(first, 1)[0]
-    m = re.search(r"^\s*exam(?:ination)?\s*:([^\n]*)", text, re.IGNORECASE | re.MULTILINE)
-    return first + (" " + INLINE_LABEL_RE.split(m.group(1), 1)[0] if m else "")
+    return exam_title(text)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from ..datafiles import iter_jsonl, resource_path
 from ..extensions import FRAMES, SECTIONS_KEY, register_extensions, section_at
 from ..lexicons import NON_ANATOMY, norm, region_index, term_maps
 from ..lexicons import regions as lexicon_regions
+from ..layout import cut_at_label
 
 COMBINE = {frozenset({"abdomen", "pelvis"}): "abdomen_pelvis"}
 NO_CONTRAST_MODALITIES = {"XR", "US", "DUPLEX", "MAMMO", "DBT", "DEXA", "NM", "PET", "FLUORO", "IR"}
@@ -146,7 +147,7 @@ class FrameBuilder:
         title = re.sub(r"^\s*(exam(?:ination)?s?|procedures?|stud(?:y|ies))\s*:\s*", lambda m: " " * len(m.group(0)), title,
                        flags=re.IGNORECASE)
         # a report written on one line: the exam statement ends where the next 'LABEL:' starts
-        title = INLINE_LABEL_RE.split(title, 1)[0]
+        title = cut_at_label(title)
         low = title.lower()
         technique = " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ()) if s.label_ == "technique")
         if not technique:
@@ -506,11 +507,6 @@ BEFORE_AFTER_RE = re.compile(r"\b(before and after|pre[- ]? and post(?![- ]?redu
                              r"noncontrast (?:\w+ ){0,6}followed by|non-contrast (?:\w+ ){0,6}followed by)\b")
 
 
-INLINE_LABEL_RE = re.compile(r"(?:(?<=[.;])\s+|[ \t]{2,})(?=(?:clinical |brief )?(?:history|indication|reason(?: for exam)?|technique|"
-                             r"comparison|findings|impression|hx|tech)\s*:)"
-                             # an upper-case label after the title on the same line ('RIGHT SHOULDER ARTHROGRAM INDICATION:')
-                             r"|\s+(?=(?-i:(?:CLINICAL |BRIEF )?(?:HISTORY|INDICATIONS?|REASON FOR EXAM|TECHNIQUE|COMPARISON|"
-                             r"FINDINGS|IMPRESSION)\s*:))", re.IGNORECASE)
 INLINE_TECHNIQUE_RE = re.compile(r"\btechnique\s*:\s*(.*?)(?=\b(?:comparison|findings|impression)\s*:|$)",
                                  re.IGNORECASE | re.DOTALL)
 # contrast that was ordered or planned but not given: the exam is coded without it
