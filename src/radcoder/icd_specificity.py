@@ -470,3 +470,79 @@ def more_documented(a: str, b: str, ctx: Context) -> bool:
     own_b = set(tb) - set(ta)
     own_a = set(ta) - set(tb)
     return not any(t in ctx.tokens for t in own_b) and any(t in ctx.tokens for t in own_a)
+
+
+# ----------------------------------------------------------------------------------------------------
+# a code learned from another report, made general
+
+# 7th character of a later encounter of a fracture -> that of the initial encounter (closed A, open B)
+_INITIAL_SEVENTH = {"D": "A", "G": "A", "K": "A", "P": "A", "E": "B", "H": "B", "M": "B", "Q": "B"}
+
+
+def initial_encounter(code: str) -> str:
+    """A fracture code of a later encounter (routine/delayed healing, nonunion, malunion: 7th character
+    D/G/K/P, E/H/M/Q) as the initial encounter's code (A/B): the encounter is documented per report."""
+    s = _seventh(code)
+    if s not in _INITIAL_SEVENTH or not code.startswith("S"):
+        return code
+    try:
+        if not _is_fracture(code):
+            return code
+        new = code[:-1] + _INITIAL_SEVENTH[s]
+        return new if _icd().is_valid(new) else code
+    except (KeyError, ValueError, TypeError):
+        return code
+
+
+def document_tokens(text: str) -> frozenset:
+    """Stemmed words of a text (and the title words its mapped phrases imply) outside negated and
+    uncertain clauses: what the report documents anywhere."""
+    lit, derived = _text_tokens(text)
+    return frozenset(lit) | frozenset(derived)
+
+
+def generalize(code: str | None, ctx: Context, documented: frozenset = frozenset(),
+               keep_clauses: bool = False) -> str | None:
+    """A code learned from another report's span, with the axes that report documented and this one does
+    not taken back to their default: a side other than this span's side (``ctx.side``) becomes the
+    category's 'unspecified' side, a 'with ...' clause whose words ``documented`` (the report's words) and the
+    span's context lack becomes its 'without ...' form (K80.01 "... with obstruction" -> K80.00), and a
+    fracture's later-encounter 7th character becomes the initial encounter's (healing_code and ``refine``
+    then add back what this report documents). ``keep_clauses``: 'with ...' clauses are kept (a negated
+    mention documents no detail either way). The code itself when no such code of its category exists."""
+    if not code:
+        return code
+    try:
+        if not _icd().is_valid(code):
+            return code
+        code = initial_encounter(code)
+        seventh = _seventh(code)
+        orig_c = title_tokens(code)[0]
+    except (KeyError, ValueError, TypeError):
+        return code
+    orig = set(orig_c)
+    known = set(ctx.tokens) | set(documented)
+
+    def droppable(w: str, cand_c: Counter, neutral: frozenset) -> bool:
+        if w in SIDES:
+            # a side this span does not have: the 'unspecified' side of the same title
+            return w != ctx.side and cand_c["unspecified"] > orig_c["unspecified"]
+        return not keep_clauses and ("no_" + w) in neutral and w not in known
+
+    best, best_key = code, None
+    for cand in _pool(code[:3]):
+        if cand == code or _seventh(cand) != seventh:
+            continue
+        cand_c, _, neutral = title_tokens(cand)
+        new = set(cand_c)
+        dropped, added = orig - new, new - orig
+        if not dropped or not all(droppable(w, cand_c, neutral) for w in dropped):
+            continue
+        if not all(a == "unspecified" or (a.startswith("no_") and a[3:] in dropped) for a in added):
+            continue
+        if cand_c["unspecified"] > orig_c["unspecified"] + sum(w in SIDES for w in dropped):
+            continue  # no other axis made unspecified
+        key = (len(dropped), cand)
+        if best_key is None or key[0] > best_key[0]:
+            best, best_key = cand, key
+    return best

@@ -13,12 +13,16 @@
    that the span's context documents (side, breast quadrant or clock position, lung lobe, digit,
    displaced/nondisplaced, the exam's joint or limb); an unspecified code then takes the more specific code
    of the same category found for another mention of the same thing in the report.
+   A code learned from the training reports (the memory) keeps its concept but not the details of the
+   report it was learned from: its side, a fracture's later-encounter 7th character and its 'with ...'
+   clauses are taken back to their defaults (icd_specificity.generalize) unless this report documents
+   them; the steps above then add what this report documents.
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -349,6 +353,16 @@ def span_context(span: Span, ents=None) -> spec.Context:
     return spec.build_context(" ".join(parts), side=side, sentence_text=sent.text, exam_text=" ".join(exam))
 
 
+@lru_cache(maxsize=16)
+def _text_document_tokens(text: str) -> frozenset:
+    return spec.document_tokens(text)
+
+
+def _document_tokens(doc: Doc) -> frozenset:
+    """The words the report documents (spec.document_tokens of its text)."""
+    return _text_document_tokens(doc.text)
+
+
 def _bare_head(key: str, c: Concept) -> bool:
     """A one-word span ("edema", "atrophy", "swelling") that reaches a concept only as the head of its
     longer term ("pulmonary edema", "cerebral atrophy"): the organ must come from the context."""
@@ -606,6 +620,13 @@ class Normalizer:
         entities before the context filter (defaults to doc.ents)."""
         self._remembered = False
         self._normalize(span)
+        if self._remembered and self.refine_codes and span._.icd10cm:
+            # a code learned from another report keeps its concept, not that report's side, encounter or
+            # 'with ...' details: those this report documents are added back below (refine, healing_code)
+            try:
+                span._.icd10cm = self._generalize(span, ents)
+            except (ImportError, OSError):  # the ICD-10-CM tables are optional at run time
+                pass
         # the context code first (a concept's default code made specific by its context: a stone at the UVJ
         # is ureteral, a DVT of the brachial veins is of the upper extremity), then the specificity step adds
         # the side, site or 7th character the context documents to whichever code was chosen
@@ -616,6 +637,29 @@ class Normalizer:
             except (ImportError, OSError):  # the ICD-10-CM tables are optional at run time
                 pass
         span._.icd10cm = healing_code(span, span._.icd10cm)
+
+    @staticmethod
+    def _generalize(span: Span, ents) -> str | None:
+        """The remembered code of ``span`` made general (spec.generalize): the side of this span's context,
+        'with ...' clauses the report's words or the span's own words document (kept for a negated mention)."""
+        code = span._.icd10cm
+        ctx = span_context(span, ents)
+        exam_side = False
+        if ctx.side is None and code[:1] in ("S", "M"):
+            # an injury or musculoskeletal condition given as the reason for a one-sided exam ("twisting
+            # injury" before a right knee MRI) is of the examined side
+            sent = span.sent if span.doc.has_annotation("SENT_START") else span.doc[:]
+            ex = _exam_sides(span.doc)
+            if len(ex) == 1 and not _FAMILY.search(sent.text):
+                ctx.side = next(iter(ex))
+                ctx.tokens[ctx.side] = spec.W_LITERAL
+                exam_side = True
+        own = spec.words(span.text)
+        documented = _document_tokens(span.doc) | {spec.stem(w) for w in own} | {
+            t for _, _, toks, _ in spec.phrase_hits(own) for t in toks}
+        code = spec.generalize(code, ctx, documented, keep_clauses=_locally_negated(span))
+        # the exam's side is not in the span's own context (refined below): add it here
+        return spec.refine(code, ctx) if exam_side else code
 
     def _refine(self, span: Span, ents) -> None:
         ctx = span_context(span, ents)
