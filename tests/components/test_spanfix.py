@@ -246,3 +246,61 @@ def test_trim_finding_sided_and_descriptors(text, expected):
     words = text.split()
     i, j = trim_finding(words)
     assert " ".join(words[i:j]) == expected
+
+
+def test_fracture_descriptors_devices_teams_and_contractions_are_no_findings(rules_nlp):
+    text = ("FINDINGS: Comminuted, depressed fracture of the lateral tibial plateau with articular depression. "
+            "Catheterization with an 8 Fr feeding tube. A subtle fracture can't be excluded. "
+            "Findings discussed with the stroke team. History of depression. CAD was applied.")
+    doc = _doc(rules_nlp, text)
+    ents = [_span(doc, "depressed", "FINDING", ruler=True), _span(doc, "depression", "FINDING", ruler=True),
+            _span(doc, "feeding tube", "FINDING", ruler=True), _span(doc, "ca", "FINDING", ruler=True),
+            _span(doc, "stroke", "FINDING", ruler=True), _span(doc, "depression", "FINDING", ruler=True, nth=1),
+            _span(doc, "CAD", "FINDING", ruler=True)]
+    out = _fix(rules_nlp, doc, ents)
+    assert out == [("depression", "FINDING")]   # the mood disorder of the history stays
+
+
+def test_uncertain_alone_is_no_finding(rules_nlp):
+    doc = _doc(rules_nlp, "FINDINGS: T12 compression deformity of uncertain age.")
+    out = _fix(rules_nlp, doc, [_span(doc, "compression deformity", "FINDING"), _span(doc, "uncertain", "FINDING")])
+    assert out == [("compression deformity", "FINDING")]
+
+
+def test_quadrant_exam_object_keeps_its_side(rules_nlp):
+    text = "US ABDOMEN LIMITED (RIGHT UPPER QUADRANT)\nTECHNIQUE: Sonography of the left lower quadrant."
+    doc = _doc(rules_nlp, text)
+    ents = [_span(doc, "US", "MODALITY"), _span(doc, "RIGHT", "LATERALITY"),
+            _span(doc, "Sonography", "MODALITY"), _span(doc, "left", "LATERALITY")]
+    out = _fix(rules_nlp, doc, ents)
+    assert ("RIGHT UPPER QUADRANT", "ANATOMY") in out and ("RIGHT", "LATERALITY") not in out
+    assert ("left lower quadrant", "ANATOMY") in out
+
+
+def test_tracer_injection_biopsy_site_and_later_exam_are_no_procedures(rules_nlp):
+    text = ("TECHNIQUE: Images 60 minutes after injection. Pain improved after the injection. "
+            "A clip was deployed at the biopsy site. Right hip injection for MR arthrography.")
+    doc = _doc(rules_nlp, text)
+    ents = [_span(doc, "injection", "PROCEDURE"), _span(doc, "injection", "PROCEDURE", nth=1),
+            _span(doc, "biopsy", "PROCEDURE"), _span(doc, "injection", "PROCEDURE", nth=2),
+            _span(doc, "arthrography", "PROCEDURE")]
+    out = _fix(rules_nlp, doc, ents)
+    assert out == [("injection", "PROCEDURE")]
+
+
+def test_ruler_excludes_position_encounter_and_category_words():
+    for lit in ("followup", "decubitus", "Bosniak 1", "lymph node", "distension", "cavity"):
+        assert not ruler_pattern_ok("FINDING", lit), lit
+    assert ruler_pattern_ok("FINDING", "abdominal distension")
+    assert ruler_pattern_ok("ANATOMY", "RLQ")
+
+
+def test_procedure_inside_an_ner_anatomy_span_is_split_out(rules_nlp):
+    text = "US GUIDED PARACENTESIS\nEXAM: ULTRASOUND-GUIDED RANDOM RENAL BIOPSY, LEFT KIDNEY"
+    doc = _doc(rules_nlp, text)
+    ents = [_span(doc, "US", "MODALITY"), _span(doc, "GUIDED PARACENTESIS", "ANATOMY"),
+            _span(doc, "ULTRASOUND-GUIDED", "GUIDANCE"), _span(doc, "RENAL BIOPSY", "ANATOMY"),
+            _span(doc, "LEFT", "LATERALITY"), _span(doc, "KIDNEY", "ANATOMY")]
+    out = _fix(rules_nlp, doc, ents)
+    assert out == [("US GUIDED", "GUIDANCE"), ("PARACENTESIS", "PROCEDURE"), ("ULTRASOUND-GUIDED", "GUIDANCE"),
+                   ("RENAL", "ANATOMY"), ("BIOPSY", "PROCEDURE"), ("LEFT", "LATERALITY"), ("KIDNEY", "ANATOMY")]

@@ -48,6 +48,8 @@ EXAM_LABELS = ("MODALITY", "ANATOMY", "LATERALITY", "CONTRAST", "VIEWS", "GUIDAN
 UNIT_TOKENS = frozenset({"mci", "msv", "mgy", "mbq", "cgy", "gy", "ml", "cc", "mg", "kg", "mm", "cm"})
 PROTOCOL_WORDS = frozenset({"protocol", "protocols"})
 VIEW_WORDS = frozenset({"view", "views"})
+MODALITY_WORDS = frozenset({"mr", "mri", "ct", "cta", "mra"})
+CONTRACTION_TAILS = frozenset({"n't", "n’t"})
 DETERMINERS = frozenset({"the", "a", "an", "its", "this", "that", "these", "those"})
 KEEP_EDGE = frozenset({"/"})
 # NER spans a lexicon FINDING may absorb when they lie inside it
@@ -181,7 +183,23 @@ class SpanFix:
             return True
         if finding_is_noise([t.text for t in e]):
             return True
-        return e.end < len(doc) and doc[e.end].lower_ in PROTOCOL_WORDS
+        rules = boundary_rules()
+        if e.end < len(doc):
+            nxt = doc[e.end].lower_
+            # "PE protocol", "stroke team"; "ca" of "can't" (the contraction token "n't" follows)
+            if nxt in PROTOCOL_WORDS or nxt in rules["finding_drop_next_words"] or nxt in CONTRACTION_TAILS:
+                return True
+        context = rules["finding_context_drop"].get(norm(text))
+        if context:
+            lo, hi = _sent_bounds(doc, e)
+            if any(t.lower_ in context for t in doc[lo:hi] if not (e.start <= t.i < e.end)):
+                return True
+        # "an 8 Fr feeding tube", "10 Fr locking pigtail catheter": the instrument of the procedure performed
+        size = rules["finding_device_size_words"]
+        for k in range(max(1, e.start - 3), e.start):
+            if doc[k].lower_ in size and NUMBER_RE.match(doc[k - 1].text):
+                return True
+        return False
 
     @staticmethod
     def _drop_procedure(doc: Doc, e: Span) -> bool:
@@ -193,9 +211,15 @@ class SpanFix:
         """A procedure recommended, considered or declined (§7.3: only the procedure performed is
         annotated), or the injection of a contrast agent or tracer ("after intravenous injection")."""
         rules = boundary_rules()
-        if e.start > 0 and e[-1].lower_ in rules["procedure_injection_words"] \
-                and doc[e.start - 1].lower_ in rules["procedure_agent_prev"]:
-            return True
+        prev = e.start - 1
+        if prev > 0 and doc[prev].lower_ in DETERMINERS:
+            prev -= 1  # "after the injection"
+        if prev >= 0 and e[-1].lower_ in rules["procedure_injection_words"] \
+                and doc[prev].lower_ in rules["procedure_agent_prev"]:
+            return True  # "after intravenous injection", "60 minutes after injection": the tracer/contrast
+        if e.start > 1 and doc[e.start - 1].lower_ in MODALITY_WORDS \
+                and doc[e.start - 2].lower_ in rules["procedure_purpose_prev"]:
+            return True  # "injection for MR arthrography": the later exam the procedure is for
         if e.start > 0 and doc[e.start - 1].lower_ in rules["procedure_drop_prev"]:
             return True  # "placed to bag drainage": the catheter output, not a procedure
         if section_at(doc, e.start_char) in EXAM_SECTIONS:
@@ -283,6 +307,72 @@ class SpanFix:
             out = [o for o in out if o is not e and o not in clash] + [new]
         return sorted(out, key=lambda x: x.start)
 
+    def _complete_anatomy(self, doc: Doc, ents: list[Span]) -> list[Span]:
+        """A lexicon ANATOMY match whose name includes its side ("right upper quadrant", a word of
+        anatomy_side_inside_words) replaces the NER LATERALITY/ANATOMY pieces that lie inside it and overlap
+        nothing else: the whole quadrant is the exam object (the gold's convention), not a side + a body part."""
+        if "entity_ruler" not in self.nlp.pipe_names:
+            return ents
+        words = boundary_rules()["anatomy_side_inside_words"]
+        out = list(ents)
+        for match_id, start, end in self.nlp.get_pipe("entity_ruler").match(doc):
+            label, _, pid = doc.vocab.strings[match_id].partition("||")
+            if label != "ANATOMY" or not any(t.lower_ in words for t in doc[start:end]):
+                continue
+            clash = [o for o in out if o.start < end and start < o.end]
+            if not clash or any(o.label_ not in ("LATERALITY", "ANATOMY") or o.start < start or o.end > end
+                                for o in clash) or any(o.start == start and o.end == end for o in clash):
+                continue
+            new = Span(doc, start, end, label="ANATOMY", span_id=pid)
+            out = [o for o in out if o not in clash] + [new]
+        return sorted(out, key=lambda x: x.start)
+
+    def _split_procedure_pieces(self, doc: Doc, ents: list[Span]) -> list[Span]:
+        """An NER exam-description span that is no term of its label but holds a lexicon PROCEDURE term
+        ("GUIDED PARACENTESIS", "RENAL BIOPSY" tagged ANATOMY) is split: the procedure term becomes a PROCEDURE
+        span, a remainder that is a body-part term stays ANATOMY ("RENAL"), any other remainder is dropped.
+        A lexicon GUIDANCE phrase that holds an NER MODALITY span and otherwise free tokens ("US" + "GUIDED")
+        becomes one GUIDANCE span (guideline §2: a modality inside a guidance phrase is GUIDANCE)."""
+        if "entity_ruler" not in self.nlp.pipe_names:
+            return ents
+        matches = []
+        for match_id, start, end in self.nlp.get_pipe("entity_ruler").match(doc):
+            label, _, pid = doc.vocab.strings[match_id].partition("||")
+            if label in ("PROCEDURE", "GUIDANCE"):
+                matches.append((label, start, end, pid))
+        if not matches:
+            return ents
+        maps, regions = term_maps(), region_index()
+        out = list(ents)
+        for e in ents:
+            if e.ent_id_ or e.label_ not in CONTEXT_LABELS:
+                continue
+            key = norm(e.text)
+            if key in maps.get(e.label_, {}) or (e.label_ == "ANATOMY" and key in regions):
+                continue
+            # only a term inside the span: the gold mostly keeps an approach word out ("PERCUTANEOUS DRAINAGE"
+            # -> "DRAINAGE")
+            procs = [m for m in matches if m[0] == "PROCEDURE" and m[1] >= e.start and m[2] <= e.end]
+            if not procs:
+                continue
+            _, start, end, pid = max(procs, key=lambda m: (m[2] - m[1], -m[1]))
+            pieces = [Span(doc, start, end, label="PROCEDURE", span_id=pid)]
+            for a, b in ((e.start, start), (end, e.end)):
+                rest = norm(doc[a:b].text) if b > a else ""
+                if rest and (rest in regions or rest in maps.get("ANATOMY", {})):
+                    pieces.append(Span(doc, a, b, label="ANATOMY"))
+            out = [o for o in out if o is not e] + pieces
+        taken = {i: o for o in out for i in range(o.start, o.end)}
+        for label, start, end, pid in matches:
+            if label != "GUIDANCE":
+                continue
+            inside = {taken[i] for i in range(start, end) if i in taken}
+            if len(inside) == 1:
+                o = inside.pop()
+                if o.label_ == "MODALITY" and o.start >= start and o.end <= end and (o.start, o.end) != (start, end):
+                    out = [x for x in out if x is not o] + [Span(doc, start, end, label="GUIDANCE", span_id=pid)]
+        return sorted(out, key=lambda x: x.start)
+
     @staticmethod
     def _side_inside(doc: Doc, start: int, end: int) -> bool:
         side = boundary_rules()["finding_side_words"]
@@ -345,6 +435,8 @@ class SpanFix:
             return doc
         if self.fix_boundaries:
             ents = self._complete_fragments(doc, ents)
+            ents = self._complete_anatomy(doc, ents)
+            ents = self._split_procedure_pieces(doc, ents)
         anchors = [e for e in ents if e.label_ in ANCHOR_LABELS or e.label_ == "VIEWS"]
         kept: list[Span] = []
         for e in ents:
