@@ -58,7 +58,7 @@ def test_assertion_ext_set_loads_with_valid_offsets_and_disjoint_halves():
             assert s["label"] == "FINDING" and s["assertion"] in ASSERTIONS
 
 
-def test_assertion_only_evaluation_scores_and_records_disagreements(rules_nlp):
+def test_assertion_only_evaluation_scores_and_records_disagreements(rules_nlp, tmp_path):
     from radcoder.evaluation.harness import evaluate_assertion_only
     text = "ROS: denies fever. Reports cough."
     recs = [{"id": "X1", "text": text, "spans": [
@@ -67,6 +67,10 @@ def test_assertion_only_evaluation_scores_and_records_disagreements(rules_nlp):
         {"start": text.index("cough"), "end": text.index("cough") + 5, "label": "FINDING", "assertion": "negated"},
     ]}]
     out, errors = evaluate_assertion_only(rules_nlp, recs, "assertion_ext", baselines=False, n_boot=10)
+    from radcoder.evaluation.harness import write_outputs
+    write_outputs(out, errors, tmp_path, "assertion only")
+    assert (tmp_path / "metrics.json").exists() and (tmp_path / "report.html").exists()
+    assert not (tmp_path / "per_label.csv").exists()
     a = out["assertion"]["radcoder"]
     assert out["n_docs"] == 1 and a["n"] == 2
     assert a["accuracy"] == 0.5

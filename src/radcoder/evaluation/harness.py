@@ -296,8 +296,9 @@ def evaluate_dataset(nlp, recs: list[dict], name: str, *, baselines: bool = True
 def write_outputs(result: dict, errors: list[dict], out_dir: Path, title: str) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     R.write_metrics(result, out_dir)
-    rows = [{"label": lab, **vals} for lab, vals in result["ner_exact"]["per_label"].items()]
-    R.write_table_csv(rows, out_dir / "per_label.csv")
+    if "ner_exact" in result:  # assertion-only sets have no NER figures
+        rows = [{"label": lab, **vals} for lab, vals in result["ner_exact"]["per_label"].items()]
+        R.write_table_csv(rows, out_dir / "per_label.csv")
     if "icd10cm" in result:
         rows = [{"system": "icd10cm", "code": c, **v} for c, v in result["icd10cm"]["per_code"].items()]
         rows += [{"system": "cpt", "code": c, **v} for c, v in result.get("cpt_codes", {}).get("per_code", {}).items()]
