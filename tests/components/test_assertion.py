@@ -256,3 +256,14 @@ def test_assertion_clinical_note_uncertain_hypothetical_scope(rules_nlp, text, t
 ])
 def test_assertion_clinical_note_family_and_header_blocks(rules_nlp, text, terms, expected):
     assert _assert(rules_nlp, text, terms) == expected
+
+
+@pytest.mark.parametrize("text,terms,expected", [
+    ("IMP: Mesenteric adenitis possible. If symptoms persist, consider CT.", ["Mesenteric adenitis"], ["uncertain"]),
+    ("No pneumonia. Atelectasis likely, right base.", ["pneumonia", "Atelectasis"], ["negated", "uncertain"]),
+    # the cue still reads forward when something follows it
+    ("Possible small effusion.", ["effusion"], ["uncertain"]),
+    ("Likely atelectasis. Nodule is stable.", ["atelectasis", "Nodule"], ["uncertain", "present"]),
+])
+def test_assertion_trailing_uncertainty_cue_points_back(rules_nlp, text, terms, expected):
+    assert _assert(rules_nlp, text, terms) == expected

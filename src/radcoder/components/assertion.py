@@ -137,11 +137,11 @@ class AssertionDetector:
 
     @staticmethod
     def _dangling(doc: Doc, cues, sent_of) -> list:
-        """A forward negation cue with nothing after it in its clause ("Fever: no", "Edema: none.") is
-        turned into a short backward cue."""
+        """A forward negation or uncertainty cue with nothing after it in its clause ("Fever: no",
+        "Edema: none.", "Mesenteric adenitis possible.") is turned into a short backward cue."""
         out = []
         for s, e, r in cues:
-            if r.category == "NEGATED" and r.direction in ("FORWARD", "BACKWARD") and s > 0 \
+            if r.category in ("NEGATED", "UNCERTAIN") and r.direction in ("FORWARD", "BACKWARD") and s > 0 \
                     and not r.literal.endswith(":"):
                 send = sent_of(s)[1]
                 nxt = next((i for i in range(e, send) if not doc[i].is_space), None)
