@@ -419,7 +419,7 @@ def _incidental_code(code: str, mentions, text: str) -> bool:
     incidental."""
     ms = [m for m in mentions if m.code == code]
     spans = [(m.start, m.end) for m in ([m for m in ms if m.section == "impression"] or ms)]
-    return bool(spans) and all(_INCIDENTAL.search(_clause_of(text, s, e)) for s, e in spans)
+    return _all_called_incidental(text, spans)
 
 
 def _gold_view(m: "FindingMention", text: str, reason_sections) -> "FindingMention":
@@ -930,7 +930,12 @@ _INCIDENTAL = re.compile(r"\bincidental(?:ly)?\b", re.I)
 def _called_incidental(d: "IcdDecision", text: str) -> bool:
     """Every mention behind the code sits in a sentence that calls it incidental ("Incidental 1.4 cm thyroid
     nodule")."""
-    return bool(text and d.evidence) and all(_INCIDENTAL.search(_clause_of(text, s, e)) for s, e, _ in d.evidence)
+    return bool(text) and _all_called_incidental(text, [(s, e) for s, e, _ in d.evidence])
+
+
+def _all_called_incidental(text: str, spans) -> bool:
+    """There are spans, and each sits in a sentence of ``text`` that calls it incidental."""
+    return bool(spans) and all(_INCIDENTAL.search(_clause_of(text, s, e)) for s, e in spans)
 
 
 def _clause_of(text: str, start: int, end: int) -> str:

@@ -260,7 +260,7 @@ class AssertionDetector:
                 alternative.update((a, b))
         out = []
         for k, span in enumerate(spans):
-            sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+            sent = span.sent if has_sents else doc[:]
             sent = doc[sent.start:joined.get(sent.end, sent.end)]
             label, cue = self._decide(span.start, span.end, cues, sent.start, sent.end)
             if cue and cue[0] >= span.end and doc[cue[0]:cue[1]].text.lower() in BACKWARD_SHORT \
