@@ -112,6 +112,9 @@ def test_assertion_radiology_constructions(rules_nlp, text, terms, expected):
     # hypothetical
     ("Colorectal cancer screening.", ["Colorectal cancer"], ["hypothetical"]),
     ("Postmenopausal, screening.", ["Postmenopausal"], ["present"]),
+    # the condition a screen looks for is not found by the screen's name ("Negative AAA screen")
+    ("Negative AAA screen.", ["AAA"], ["hypothetical"]),
+    ("Abdominal aortic aneurysm on screen.", ["Abdominal aortic aneurysm"], ["present"]),
     ("Dense breasts, which may obscure small masses.", ["masses"], ["hypothetical"]),
     ("10-year probability: hip fracture 1.9%.", ["hip fracture"], ["hypothetical"]),
     ("Differentiate Graves disease from thyroiditis.", ["Graves disease", "thyroiditis"],
