@@ -576,7 +576,8 @@ def test_stated_cause_explains_and_simple_ovarian_cyst_does_not(table):
     ms = [mention(text, "postmenopausal bleeding", "N95.0", section="indication"),
           mention(text, "Endometrial thickening", "R93.89"),
           mention(text, "ovarian cyst", "N83.202")]
-    assert codes_of(ms, text, table)[0] == "N95.0"
+    # the bleeding stays coded (nothing explains it); the thickening that answers it is listed first (§7.22.2(b))
+    assert codes_of(ms, text, table)[:2] == ["R93.89", "N95.0"]
     text2 = "Hx: acute right pelvic pain.\nIMPRESSION: Right ovarian hemorrhagic cyst, which likely accounts for the patient's pain."
     ms2 = [mention(text2, "pelvic pain", "R10.2", section="indication"),
            mention(text2, "ovarian hemorrhagic cyst", "N83.201")]
@@ -625,3 +626,16 @@ def test_catch_all_current_drug_therapy_is_not_coded_but_named_drug_classes_are(
     rules = selection_rules()
     assert rules.is_uncoded("Z79.899", "indication")
     assert not rules.is_uncoded("Z79.01", "indication") and not rules.is_uncoded("Z79.52", "indication")
+
+
+def test_abnormal_finding_answering_the_symptom_follows_diagnoses_and_precedes_the_symptom(table):
+    # §7.22.2(b): an impression's abnormal finding of the body system the symptom asks about comes before the symptom
+    text = "Hx: gross hematuria.\nIMPRESSION: Filling defect in the left renal pelvis."
+    ms = [mention(text, "hematuria", "R31.0", section="indication"),
+          mention(text, "Filling defect", "R93.41")]
+    assert codes_of(ms, text, table) == ["R93.41", "R31.0"]
+    # a finding of another body system does not answer it
+    text2 = "Hx: gross hematuria.\nIMPRESSION: Small pulmonary nodule at the lung bases."
+    ms2 = [mention(text2, "hematuria", "R31.0", section="indication"),
+           mention(text2, "pulmonary nodule", "R91.1")]
+    assert codes_of(ms2, text2, table)[0] == "R31.0"

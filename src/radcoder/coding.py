@@ -923,6 +923,7 @@ def _is_primary_malignancy(code: str) -> bool:
 
 ORDER_BY_RELEVANCE = True
 ANSWER_FIRST = True
+ABNORMAL_ANSWER_FIRST = True
 INCIDENTAL_LAST = True
 _INCIDENTAL = re.compile(r"\bincidental(?:ly)?\b", re.I)
 
@@ -1049,6 +1050,12 @@ def _relevance_order(order: list, by_code: dict, mentions, reason_sections, text
             rel = 1  # §7.19: what the report itself calls incidental follows the answer to the indication
         elif ANSWER_FIRST and (code in answers or code in suspicious):
             rel = -1
+        elif (tier == 3 and ABNORMAL_ANSWER_FIRST and symptom_reason and key[1] == SECTION_RANK["impression"]
+              and systems and sy and sy != "general" and sy in systems):
+            # §7.22.2(b): an impression's abnormal finding of the system the indication's symptom asks about answers
+            # it: after the confirmed diagnoses, before the symptom
+            out.append(((1, 0, 2, -1) + tuple(key[1:]), code))
+            continue
         elif tier == 1 and symptom_reason and not rules.explains_symptoms(code):
             rel = 1
         elif tier == 1 and ANSWER_FIRST and code[:3] in asked and by_code[code].reason == "confirmed diagnosis":
