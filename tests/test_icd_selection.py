@@ -639,3 +639,19 @@ def test_abnormal_finding_answering_the_symptom_follows_diagnoses_and_precedes_t
     ms2 = [mention(text2, "hematuria", "R31.0", section="indication"),
            mention(text2, "pulmonary nodule", "R91.1")]
     assert codes_of(ms2, text2, table)[0] == "R31.0"
+
+
+def test_history_codes_precede_incidental_findings_but_not_the_answer(table):
+    # §7.22.2: answer, then the indication's history, then what the report calls incidental
+    text = ("Hx: cough. History of colon cancer.\nIMPRESSION:\n1. Right lower lobe pneumonia.\n"
+            "2. Incidental 1.4 cm left thyroid nodule.")
+    ms = [mention(text, "cough", "R05.9", section="indication"),
+          mention(text, "colon cancer", "C18.9", assertion="historical", section="indication"),
+          mention(text, "pneumonia", "J18.9"),
+          mention(text, "thyroid nodule", "E04.1")]
+    assert codes_of(ms, text, table) == ["J18.9", "Z85.038", "E04.1"]
+    # nothing answers the indication: the order is unchanged (the finding is not pushed behind the history code)
+    text2 = "History of colon cancer.\nIMPRESSION: Incidental 1.4 cm left thyroid nodule."
+    ms2 = [mention(text2, "colon cancer", "C18.9", assertion="historical", section="indication"),
+           mention(text2, "thyroid nodule", "E04.1")]
+    assert codes_of(ms2, text2, table)[0] == "E04.1"

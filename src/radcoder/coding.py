@@ -924,6 +924,7 @@ def _is_primary_malignancy(code: str) -> bool:
 ORDER_BY_RELEVANCE = True
 ANSWER_FIRST = True
 ABNORMAL_ANSWER_FIRST = True
+HISTORY_BEFORE_INCIDENTAL = True
 INCIDENTAL_LAST = True
 _INCIDENTAL = re.compile(r"\bincidental(?:ly)?\b", re.I)
 
@@ -1065,6 +1066,10 @@ def _relevance_order(order: list, by_code: dict, mentions, reason_sections, text
         elif tier != 2 and systems and sy and sy not in systems:
             rel = 1
         out.append(((1, rel) + tuple(key), code))
+    # §7.22.2(d)-(e): what does not answer the indication follows the statuses and history codes, when something
+    # (a diagnosis, an abnormal finding or the indication's sign/symptom) does answer it
+    if HISTORY_BEFORE_INCIDENTAL and any(k[0] == 1 and k[1] <= 0 for k, _ in out):
+        out = [(((5, 5) + k[2:]) if k[0] == 1 and k[1] == 1 else k, c) for k, c in out]
     return out
 
 
