@@ -655,3 +655,12 @@ def test_history_codes_precede_incidental_findings_but_not_the_answer(table):
     ms2 = [mention(text2, "colon cancer", "C18.9", assertion="historical", section="indication"),
            mention(text2, "thyroid nodule", "E04.1")]
     assert codes_of(ms2, text2, table)[0] == "E04.1"
+
+
+def test_signs_of_cellulitis_are_integral(table):
+    text = "Hx: redness, swelling and pain of the left leg.\nIMPRESSION: Cellulitis of the left lower leg."
+    ms = [mention(text, "redness", "L53.9", section="indication"),
+          mention(text, "swelling", "R22.42", section="indication"),
+          mention(text, "pain", "M79.605", section="indication"),
+          mention(text, "Cellulitis", "L03.116")]
+    assert codes_of(ms, text, table) == ["L03.116"]
