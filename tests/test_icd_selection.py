@@ -664,3 +664,11 @@ def test_signs_of_cellulitis_are_integral(table):
           mention(text, "pain", "M79.605", section="indication"),
           mention(text, "Cellulitis", "L03.116")]
     assert codes_of(ms, text, table) == ["L03.116"]
+
+
+def test_pleural_effusion_is_integral_to_heart_failure(table):
+    text = "Hx: CHF exacerbation.\nIMP: Congestive heart failure with small bilateral pleural effusions."
+    ms = [mention(text, "CHF", "I50.9", section="indication"),
+          mention(text, "Congestive heart failure", "I50.9"),
+          mention(text, "pleural effusions", "J91.8")]
+    assert codes_of(ms, text, table) == ["I50.9"]

@@ -202,3 +202,10 @@ def test_ambiguous_abbreviations_are_gated():
         assert form in gated, form
     assert by_id["nof"]["icd10cm"] == "M85.00"     # index: Fibroma, nonosteogenic -> Dysplasia, fibrous
     assert "sfu grade" not in by_id["hydronephrosis"]["synonyms"]
+
+
+def test_inversion_injury_is_a_mechanism_not_a_sprain():
+    # "inversion injury" names how the ankle was hurt: an external cause, not the sprain a fracture would replace
+    rows = [json.loads(l) for l in LEXICON.read_text(encoding="utf-8").splitlines() if l.strip()]
+    owners = {r["id"]: r["kind"] for r in rows for s in [r["term"], *r["synonyms"]] if s.lower() == "inversion injury"}
+    assert owners and set(owners.values()) == {"external_cause"}
