@@ -672,3 +672,21 @@ def test_pleural_effusion_is_integral_to_heart_failure(table):
           mention(text, "Congestive heart failure", "I50.9"),
           mention(text, "pleural effusions", "J91.8")]
     assert codes_of(ms, text, table) == ["I50.9"]
+
+
+def test_screening_is_answered_by_its_target_and_other_findings_are_incidental(table):
+    # §7.22.2: lung cancer screening -> the nodule answers it; the smoking risk factor precedes the incidental findings
+    text = ("LOW-DOSE CT CHEST FOR LUNG CANCER SCREENING\nIndication: Lung cancer screening. Current smoker.\n"
+            "IMPRESSION:\n1. Centrilobular emphysema.\n2. 5 mm right upper lobe nodule, Lung-RADS 2.\n"
+            "3. Coronary artery calcification.")
+    ms = [mention(text, "SCREENING", "Z12.2", section="exam"),
+          mention(text, "screening", "Z12.2", section="indication"),
+          mention(text, "Current smoker", "F17.210", section="indication"),
+          mention(text, "emphysema", "J43.2"),
+          mention(text, "nodule", "R91.1"),
+          mention(text, "Coronary artery calcification", "I25.10")]
+    assert codes_of(ms, text, table) == ["Z12.2", "R91.1", "F17.210", "J43.2", "I25.10"]
+    rules = selection_rules()
+    assert rules.screening_target(["Z12.2"], "R91.1") is True
+    assert rules.screening_target(["Z12.2"], "J43.2") is False
+    assert rules.screening_target(["Z11.3"], "A54.9") is None   # no target list: the order is left as it is

@@ -135,6 +135,18 @@ class SelectionRules:
     injury_symptoms: tuple = ()  # ((symptom patterns, injury patterns that explain them), ...)
     sequence_first: tuple = ()   # code patterns sequenced before the other diagnoses when confirmed
     impression_coded: frozenset = frozenset()  # uncoded codes that are coded when the impression states them
+    screening_targets: tuple = ()  # ((screening code patterns, patterns of the findings the screen looks for), ...)
+
+    def screening_target(self, screening, code: str):
+        """True/False when a screening code of ``screening`` has a target list (``code`` is / is not what the screen
+        looks for); None when no rule covers the screening codes."""
+        known = False
+        for pats, targets in self.screening_targets:
+            if any(code_matches(z, p) for z in screening for p in pats):
+                known = True
+                if any(code_matches(code, t) for t in targets):
+                    return True
+        return False if known else None
 
     def characterized_by(self, code: str, diagnoses) -> bool:
         """An indication finding (breast lump, adrenal nodule) that a selected diagnosis characterizes."""
@@ -204,6 +216,7 @@ def selection_rules() -> SelectionRules:
         exact, prefixes, generic, surv, explained = set(UNCODED_ENCOUNTER), [], [], [], []
         integral, combine, not_expl, code_first, gest, status_site = [], [], [], [], [], []
         exam_system, family_range, characterized, preproc, imp_coded, inj_sym, seq_first = [], [], [], [], [], [], []
+        screen_targets = []
         for _, r in iter_jsonl(resource_path("rules", "icd_selection.jsonl")):
             kind = r.get("rule")
             if kind == "uncoded":
@@ -239,6 +252,8 @@ def selection_rules() -> SelectionRules:
                 characterized.append((tuple(r["codes"]), tuple(r["by"])))
             elif kind == "sequence_first":
                 seq_first.extend(r["codes"])
+            elif kind == "screening_targets":
+                screen_targets.append((tuple(r["screening"]), tuple(r["codes"])))
             elif kind == "injury_explains":
                 inj_sym.append((tuple(r["symptoms"]), tuple(r["injuries"])))
             elif kind == "preprocedural":
@@ -247,7 +262,7 @@ def selection_rules() -> SelectionRules:
         _RULES = SelectionRules(frozenset(exact), tuple(prefixes), tuple(generic), tuple(surv), frozenset(explained),
                                 tuple(integral), tuple(combine), tuple(not_expl), tuple(code_first), tuple(gest), tuple(status_site),
                                 tuple(exam_system), tuple(family_range), tuple(characterized), tuple(preproc),
-                                tuple(inj_sym), tuple(seq_first), frozenset(imp_coded))
+                                tuple(inj_sym), tuple(seq_first), frozenset(imp_coded), tuple(screen_targets))
     return _RULES
 
 
@@ -925,6 +940,7 @@ ORDER_BY_RELEVANCE = True
 ANSWER_FIRST = True
 ABNORMAL_ANSWER_FIRST = True
 HISTORY_BEFORE_INCIDENTAL = True
+SCREENING_TARGETS = True
 INCIDENTAL_LAST = True
 _INCIDENTAL = re.compile(r"\bincidental(?:ly)?\b", re.I)
 
@@ -1032,11 +1048,21 @@ def _relevance_order(order: list, by_code: dict, mentions, reason_sections, text
         # a confirmed/known malignancy is the diagnosis; its suspicious-looking mass follows it
         if any(_is_suspected_malignancy(c) and not is_symptom_like(c) and c[:1] == "C" for c in by_code):
             suspicious = set()
+    # a screening exam (§7.22.2(a)) is answered by the findings the screen looks for (a lung nodule on lung cancer
+    # screening); its other confirmed findings (emphysema, coronary calcification) are incidental
+    screening = [c for k, c in order if k[0] == 0 and code_kind(c) == "screening"]
     out = []
     for key, code in order:
         tier = key[0]
         if tier not in (1, 2, 3):
             out.append((key, code))
+            continue
+        target = rules.screening_target(screening, code) if screening and tier in (1, 3) else None
+        if target is not None and SCREENING_TARGETS:
+            if not target and by_code[code].reason == "known diagnosis (indication)":
+                out.append(((5, 0) + tuple(key), code))  # a risk factor the indication names (current smoker)
+            else:
+                out.append(((1, -1 if target else 1) + tuple(key), code))
             continue
         if by_code[code].reason == "confirmed diagnosis" and any(code_matches(code, p) for p in rules.sequence_first):
             out.append(((1, -2) + tuple(key), code))
