@@ -690,3 +690,11 @@ def test_screening_is_answered_by_its_target_and_other_findings_are_incidental(t
     assert rules.screening_target(["Z12.2"], "R91.1") is True
     assert rules.screening_target(["Z12.2"], "J43.2") is False
     assert rules.screening_target(["Z11.3"], "A54.9") is None   # no target list: the order is left as it is
+
+
+def test_small_vessel_ischemic_change_does_not_explain_headache(table):
+    text = ("Hx: headache.\nIMPRESSION: 1. No acute intracranial abnormality. 2. Mild chronic small vessel ischemic "
+            "change.")
+    ms = [mention(text, "headache", "R51.9", section="indication"),
+          mention(text, "chronic small vessel ischemic change", "I67.82")]
+    assert codes_of(ms, text, table) == ["R51.9", "I67.82"]
