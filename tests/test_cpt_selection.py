@@ -190,6 +190,18 @@ def test_us_vascular_access_guidance_needs_a_recorded_image(coder):
     assert "76937" in [c for c, _m, _u in code(coder, text, frames)]
 
 
+def test_port_with_ultrasound_access_and_fluoroscopic_positioning_bills_both_guidance_codes(coder):
+    frames = [F("IR", "chest", "right", guidance="US")]
+    frames[0]["procedure"] = "port"
+    text = ("PORT PLACEMENT\nIndication: Cancer.\nTechnique: Right IJ accessed with ultrasound guidance; a permanent "
+            "image was recorded. The catheter was advanced under fluoroscopic guidance.")
+    codes = [c for c, _m, _u in code(coder, text, frames)]
+    assert "76937" in codes and "77001" in codes
+    # no fluoroscopy documented: ultrasound guidance only
+    text2 = text.replace(" The catheter was advanced under fluoroscopic guidance.", "")
+    assert "77001" not in [c for c, _m, _u in code(coder, text2, frames)]
+
+
 def test_fluoro_guided_arthrogram_injection_bills_guidance(coder):
     text = "FLUOROSCOPICALLY GUIDED LEFT SHOULDER ARTHROGRAM INJECTION FOR MR ARTHROGRAPHY\nINDICATION: Labral tear."
     assert code(coder, text, [F("FLUORO", "shoulder", "left", contrast="with")]) == \

@@ -39,6 +39,12 @@ INLINE_INDICATION_RE = re.compile(r"\b(?:clinical |brief )?(?:indications?|histo
                                   r"\s*([^\n]*?)(?=\s+(?-i:[A-Z][A-Z ]{2,}):|\n|$)", re.IGNORECASE)
 # guidance codes whose CPT descriptor requires a permanently recorded image (US guidance)
 RECORDED_IMAGE_GUIDANCE = frozenset({"US"})
+# guidance of a second modality documented in the procedure narrative
+OTHER_GUIDANCE_RE = {
+    "FLUORO": re.compile(r"\b(?:under|with|using) fluoroscop(?:ic|y)\b|\bfluoroscopic(?:ally)? (?:guid|confirm|position)"
+                         r"|\bfluoroscopy time\b", re.I),
+    "US": re.compile(r"\b(?:ultrasound|sonograph(?:ic|y)?|US)[- ]guid|\bunder (?:real-time )?(?:ultrasound|sonograph)", re.I),
+}
 NEEDLE_RE = re.compile(r"\b(needle (?:tip |was )?(?:visualized|seen|observed)|real[- ]time visualization|"
                        r"under direct (?:ultrasound )?visualization|visualized entering|patent)\b", re.IGNORECASE)
 
@@ -134,12 +140,30 @@ class Coder:
             g = self._separate_guidance(code, fr)
             if g is not None and g.guidance in RECORDED_IMAGE_GUIDANCE and not IMAGE_DOC_RE.search(text):
                 g = None  # US guidance requires a permanently recorded image (incomplete_guidance_documentation)
-            if g is not None and all(ln.code != g.code for ln in lines):
-                gm = [m for m in (["26"] if setting == "professional" and g.pctc == 1 else
-                                  ["TC"] if setting == "technical" and g.pctc == 1 else [])
-                      if m in cpt.allowed_modifiers(g.code)]
-                lines.append(ProcedureLine(g.code, tuple(gm), 1, cand.score, evid, g.description, ()))
+            extra = self._other_guidance(code, fr, text) if g is not None else []
+            for g in ([g] if g is not None else []) + extra:
+                if all(ln.code != g.code for ln in lines):
+                    gm = [m for m in (["26"] if setting == "professional" and g.pctc == 1 else
+                                      ["TC"] if setting == "technical" and g.pctc == 1 else [])
+                          if m in cpt.allowed_modifiers(g.code)]
+                    lines.append(ProcedureLine(g.code, tuple(gm), 1, cand.score, evid, g.description, ()))
         return lines
+
+    def _other_guidance(self, code, frame, text: str) -> list:
+        """Guidance of a second modality that the report documents for the same procedure (a port placed with
+        ultrasound-guided venous access and fluoroscopic catheter positioning: 76937 + 77001), when an add-on
+        code of that modality lists the procedure as its parent."""
+        cpt = self.tables[0]
+        out = []
+        for g, rx in OTHER_GUIDANCE_RE.items():
+            if g == frame.get("guidance") or not rx.search(text):
+                continue
+            if g in RECORDED_IMAGE_GUIDANCE and not IMAGE_DOC_RE.search(text):
+                continue
+            listed = [c for c in cpt if c.modality == "GUIDANCE" and c.guidance == g and c.addon
+                      and code.code in (c.addon_parents or ())]
+            out.extend(listed[:1])
+        return out
 
     def _separate_guidance(self, code, frame):
         """The imaging-guidance code of a procedure whose code does not include guidance: the guidance code
