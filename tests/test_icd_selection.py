@@ -698,3 +698,27 @@ def test_small_vessel_ischemic_change_does_not_explain_headache(table):
     ms = [mention(text, "headache", "R51.9", section="indication"),
           mention(text, "chronic small vessel ischemic change", "I67.82")]
     assert codes_of(ms, text, table) == ["R51.9", "I67.82"]
+
+
+def test_status_named_only_in_the_indication_needs_the_impression(table):
+    # §7.19: a status is coded when the exam evaluates it or the impression states it
+    text = "Hx: abdominal pain, prior appendectomy.\nIMPRESSION: Nonobstructive bowel gas pattern."
+    ms = [mention(text, "abdominal pain", "R10.9", section="indication"),
+          mention(text, "appendectomy", "Z90.49", section="indication")]
+    assert codes_of(ms, text, table, has_impression=True) == ["R10.9"]
+    text2 = "Hx: abdominal pain, prior colectomy.\nIMPRESSION: Intact colorectal anastomosis. No leak."
+    ms2 = [mention(text2, "abdominal pain", "R10.9", section="indication"),
+           mention(text2, "colectomy", "Z90.49", section="indication")]
+    assert "Z90.49" in codes_of(ms2, text2, table, has_impression=True)
+    # the exam images the site of the status on its side: evaluated; the other breast: not
+    text4 = "RIGHT DIAGNOSTIC MAMMOGRAM\nHx: s/p right mastectomy, palpable axillary lump.\nIMPRESSION: BI-RADS 1."
+    ms4 = [mention(text4, "mastectomy", "Z90.11", section="indication")]
+    assert "Z90.11" in codes_of(ms4, text4, table, has_impression=True)
+    text5 = "LEFT DIAGNOSTIC MAMMOGRAM\nHx: s/p right mastectomy, palpable lump.\nIMPRESSION: BI-RADS 1."
+    ms5 = [mention(text5, "mastectomy", "Z90.11", section="indication")]
+    assert "Z90.11" not in codes_of(ms5, text5, table, has_impression=True)
+    # drug therapy is not a status the impression must restate
+    text3 = "Hx: fall on warfarin.\nIMPRESSION: No acute intracranial abnormality."
+    ms3 = [mention(text3, "fall", "W19.XXXA", section="indication"),
+           mention(text3, "warfarin", "Z79.01", section="indication")]
+    assert "Z79.01" in codes_of(ms3, text3, table, has_impression=True)

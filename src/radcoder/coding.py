@@ -136,6 +136,15 @@ class SelectionRules:
     sequence_first: tuple = ()   # code patterns sequenced before the other diagnoses when confirmed
     impression_coded: frozenset = frozenset()  # uncoded codes that are coded when the impression states them
     screening_targets: tuple = ()  # ((screening code patterns, patterns of the findings the screen looks for), ...)
+    status_evaluated: tuple = ()   # ((status code patterns, compiled impression cue), ...)
+
+    def status_needs_impression(self, code: str):
+        """The impression cue a status named only in the indication needs to be coded (§7.19: the exam evaluates
+        it or the impression states it), or None when the status needs none."""
+        for pats, cue in self.status_evaluated:
+            if any(code_matches(code, p) for p in pats):
+                return cue
+        return None
 
     def screening_target(self, screening, code: str):
         """True/False when a screening code of ``screening`` has a target list (``code`` is / is not what the screen
@@ -216,7 +225,7 @@ def selection_rules() -> SelectionRules:
         exact, prefixes, generic, surv, explained = set(UNCODED_ENCOUNTER), [], [], [], []
         integral, combine, not_expl, code_first, gest, status_site = [], [], [], [], [], []
         exam_system, family_range, characterized, preproc, imp_coded, inj_sym, seq_first = [], [], [], [], [], [], []
-        screen_targets = []
+        screen_targets, status_eval = [], []
         for _, r in iter_jsonl(resource_path("rules", "icd_selection.jsonl")):
             kind = r.get("rule")
             if kind == "uncoded":
@@ -254,6 +263,8 @@ def selection_rules() -> SelectionRules:
                 seq_first.extend(r["codes"])
             elif kind == "screening_targets":
                 screen_targets.append((tuple(r["screening"]), tuple(r["codes"])))
+            elif kind == "status_evaluated":
+                status_eval.append((tuple(r["codes"]), re.compile(r["impression_cue"], re.I)))
             elif kind == "injury_explains":
                 inj_sym.append((tuple(r["symptoms"]), tuple(r["injuries"])))
             elif kind == "preprocedural":
@@ -262,7 +273,8 @@ def selection_rules() -> SelectionRules:
         _RULES = SelectionRules(frozenset(exact), tuple(prefixes), tuple(generic), tuple(surv), frozenset(explained),
                                 tuple(integral), tuple(combine), tuple(not_expl), tuple(code_first), tuple(gest), tuple(status_site),
                                 tuple(exam_system), tuple(family_range), tuple(characterized), tuple(preproc),
-                                tuple(inj_sym), tuple(seq_first), frozenset(imp_coded), tuple(screen_targets))
+                                tuple(inj_sym), tuple(seq_first), frozenset(imp_coded), tuple(screen_targets),
+                                tuple(status_eval))
     return _RULES
 
 
@@ -591,6 +603,9 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
         elif kind == "history":
             add(m.code, "history of", m, (5, 0, m.start))
         elif kind in ("status", "encounter"):
+            if kind == "status" and STATUS_NEEDS_EVALUATION and has_impression and \
+                    not _status_evaluated(m.code, mentions, text, icd):
+                continue  # §7.19: a status the impression neither states nor evaluates is not coded
             add(m.code, "status", m, (4, 0, m.start))
         elif kind == "symptom":
             if rules.combines(m.code, dx_codes):
@@ -872,6 +887,53 @@ _CONTRAST_LINE = re.compile(r"\b(contrast|gadolinium|iodinated|omnipaque|isovue|
                             r"multihance|iv |intravenous)", re.I)
 
 
+def _impression_text(mentions, text: str) -> str:
+    """The impression: from its first mention's line to the end of the report."""
+    starts = [m.start for m in mentions if m.section == "impression"]
+    if not starts:
+        i = (text or "").lower().rfind("impression")
+        return text[i:] if i >= 0 else ""
+    return text[text.rfind("\n", 0, min(starts)) + 1:]
+
+
+def _status_evaluated(code: str, mentions, text: str, icd=None) -> bool:
+    """A status from the indication is coded when the exam images its site on its side (a right knee radiograph
+    after a right TKA, data rule ``status_site``), when the impression states it (a mention with its code) or names
+    what the exam found of it (data rule ``status_evaluated``: 'postsurgical changes', 'anastomosis', 'resection
+    bed'); statuses without a rule are kept."""
+    cue = selection_rules().status_needs_impression(code)
+    if cue is None or _status_site_imaged(code, text, icd):
+        return True
+    if any(m.code == code and m.section == "impression" and m.assertion == "present" for m in mentions):
+        return True
+    return bool(cue.search(_impression_text(mentions, text or "")))
+
+
+_TITLE_SIDE = {"right": re.compile(r"\b(right|rt)\b", re.I), "left": re.compile(r"\b(left|lt)\b", re.I)}
+
+
+def _status_site_imaged(code: str, text: str, icd=None) -> bool:
+    """The exam title names the site of a device/absence status (data rule ``status_site``) and no other side."""
+    if not text or icd is None:
+        return False
+    title = _title(text).lower()
+    desc = icd.description(code).lower()
+    words = set(re.findall(r"[a-z]+", desc))
+    for pats, sites, _whole in selection_rules().status_site:
+        if not any(code_matches(code, p) for p in pats):
+            continue
+        named = [s for s in sites if s in words]
+        if not named or not any(w in title for s in named for w in sites[s]):
+            return False
+        side = "right" if "right" in words else "left" if "left" in words else None
+        other = {"right": "left", "left": "right"}.get(side)
+        if other and _TITLE_SIDE[other].search(title) and not _TITLE_SIDE[side].search(title) and \
+                "bilateral" not in title:
+            return False
+        return True
+    return False
+
+
 def _sentence_of(text: str, start: int, end: int) -> str:
     lo = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind(";", 0, start)) + 1
     his = [i for i in (text.find(".", end), text.find("\n", end), text.find(";", end)) if i >= 0]
@@ -941,6 +1003,7 @@ ANSWER_FIRST = True
 ABNORMAL_ANSWER_FIRST = True
 HISTORY_BEFORE_INCIDENTAL = True
 SCREENING_TARGETS = True
+STATUS_NEEDS_EVALUATION = True
 INCIDENTAL_LAST = True
 _INCIDENTAL = re.compile(r"\bincidental(?:ly)?\b", re.I)
 
