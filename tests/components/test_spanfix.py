@@ -222,18 +222,21 @@ def test_ruler_excludes_encounter_words_and_descriptor_first_terms():
 
 
 def test_acuity_and_displacement_words_that_define_the_head_are_taken_in(rules_nlp):
-    """§2.1/§7.9: an acuity or displacement word that changes the head's code is inside the span; a symptom's
-    acuity, a graded displacement and a fracture kind without a displacement axis stay out."""
+    """§2.1/§7.9/§7.22.6: an acuity or displacement word that changes the head's code is inside the span, and so
+    is a graded displacement and the displacement of a fracture kind without an acuity axis; a symptom's acuity,
+    an acuity word before a fracture kind and a side word stay out."""
     text = ("IMPRESSION: 1. Acute pulmonary emboli. 2. Nondisplaced extra-articular distal radius fracture. "
             "3. Minimally displaced fracture. 4. Acute dyspnea. 5. Displaced pathologic fracture. "
-            "6. Nondisplaced right rib fracture.")
+            "6. Nondisplaced right rib fracture. 7. Mildly displaced rib fracture. 8. Acute compression fracture.")
     doc = _doc(rules_nlp, text)
     ents = [_span(doc, "pulmonary emboli", "FINDING"), _span(doc, "distal radius fracture", "FINDING"),
             _span(doc, "fracture", "FINDING", nth=1), _span(doc, "dyspnea", "FINDING"),
-            _span(doc, "pathologic fracture", "FINDING"), _span(doc, "rib fracture", "FINDING")]
+            _span(doc, "pathologic fracture", "FINDING"), _span(doc, "rib fracture", "FINDING"),
+            _span(doc, "displaced rib fracture", "FINDING", nth=0), _span(doc, "compression fracture", "FINDING")]
     out = [t for t, _ in _fix(rules_nlp, doc, ents)]
-    assert out == ["Acute pulmonary emboli", "Nondisplaced extra-articular distal radius fracture", "fracture",
-                   "dyspnea", "pathologic fracture", "rib fracture"]
+    assert out == ["Acute pulmonary emboli", "Nondisplaced extra-articular distal radius fracture",
+                   "Minimally displaced fracture", "dyspnea", "Displaced pathologic fracture", "rib fracture",
+                   "Mildly displaced rib fracture", "compression fracture"]
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -101,18 +101,27 @@ def trim_finding(words: list[str], prev: str = "", next_word: str = "") -> tuple
 def extend_acuity(words: list[str], start: int, end: int, taken: frozenset[int] | set[int] = frozenset()) -> int:
     """New start of the FINDING span ``words[start:end]`` (``words``: the texts of the doc's tokens) taken over
     the acuity/displacement words directly before it that define its head noun (guideline §2.1, §7.9:
-    "Acute appendicitis", "nondisplaced extra-articular fracture"); a grading adverb before such a word
-    ("minimally displaced fracture") or a token of another span stops it."""
+    "Acute appendicitis", "nondisplaced extra-articular fracture"); a graded displacement ("minimally displaced
+    fracture") is taken in whole (§7.22.6); a grading adverb before an acuity word or a token of another span
+    stops it."""
     rules = boundary_rules()
     ext, block = rules["finding_acuity_extension"], rules["finding_acuity_block_prev"]
+    disp, grading = rules["finding_displacement_words"], rules["finding_displacement_grading"]
     head = words[end - 1].lower()
-    if any(w.lower() in rules["finding_acuity_block_inside"] for w in words[start:end]):
-        return start
+    # fracture kinds without an acuity axis take in displacement words only (§7.22.6)
+    kind_block = any(w.lower() in rules["finding_acuity_block_inside"] for w in words[start:end])
     i = start
     while i > 0 and i - 1 not in taken and head in ext.get(words[i - 1].lower(), ()):
+        w = words[i - 1].lower()
+        if kind_block and w not in disp:
+            break
         if i > 1 and words[i - 2].lower() in block:
+            if w in disp and words[i - 2].lower() in grading and i - 2 not in taken:
+                i -= 2  # "minimally displaced fracture": the graded displacement is inside (§7.22.6)
             break
         i -= 1
+    if 0 < i < end and words[i].lower() in disp and words[i - 1].lower() in grading and i - 1 not in taken:
+        i -= 1  # a span that starts at the displacement word takes its grading adverb in too
     return i
 
 
