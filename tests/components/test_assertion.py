@@ -114,6 +114,14 @@ def test_assertion_radiology_constructions(rules_nlp, text, terms, expected):
     ("Postmenopausal, screening.", ["Postmenopausal"], ["present"]),
     # the condition a screen looks for is not found by the screen's name ("Negative AAA screen")
     ("Negative AAA screen.", ["AAA"], ["hypothetical"]),
+    # what an exam protocol or an alert is named after was looked for, not found
+    ("CT ANGIOGRAM CHEST, PE PROTOCOL", ["PE"], ["hypothetical"]),
+    ("INDICATION: Code stroke. Left facial droop.", ["stroke", "facial droop"], ["hypothetical", "present"]),
+    # a hedge naming what a finding can go with, and the contracted "can't be excluded"
+    ("Meniscal chondrocalcinosis, which can be seen with CPPD.", ["chondrocalcinosis", "CPPD"],
+     ["present", "uncertain"]),
+    ("A subtle waist fracture can't be entirely excluded.", ["waist fracture"], ["uncertain"]),
+    ("Mother w/ rheumatoid arthritis.", ["rheumatoid arthritis"], ["family"]),
     ("Abdominal aortic aneurysm on screen.", ["Abdominal aortic aneurysm"], ["present"]),
     ("Dense breasts, which may obscure small masses.", ["masses"], ["hypothetical"]),
     ("10-year probability: hip fracture 1.9%.", ["hip fracture"], ["hypothetical"]),
