@@ -170,3 +170,12 @@ def test_unspecified_condition_needs_all_its_words():
     # "Unspecified hydronephrosis" is not "with renal and ureteral calculous obstruction" without a stone
     text = "Moderate bilateral hydronephrosis, likely from distal ureteral obstruction by the cervical malignancy."
     assert spec.refine("N13.30", ctx(text, "bilateral", "RENAL")) == "N13.30"
+
+
+def test_vein_written_next_to_the_span_is_kept_over_the_exam_title():
+    # "unspecified popliteal vein" is unspecified in its side: the popliteal vein is not traded for the title's
+    # "lower extremity" ("deep veins of left lower extremity")
+    c = ctx("Acute L popliteal DVT.", "left", "LEFT LOWER EXTREMITY VENOUS DUPLEX")
+    assert spec.refine("I82.439", c) == "I82.432"
+    # an axis placeholder ("unspecified joint") is still filled in from the context
+    assert spec.refine("M25.40", ctx("small joint effusion", "right", "RIGHT KNEE")) == "M25.461"

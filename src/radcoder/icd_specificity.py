@@ -366,6 +366,11 @@ def score(code: str, cand: str, ctx: Context) -> float | None:
     if best < MIN_SUPPORT:
         return None
     for t in dropped - {"unspecified"}:
+        if t in free and t in ctx.local and _side_unspecified(code, orig):
+            # "unspecified popliteal vein" is unspecified in its side ("right/left popliteal vein" exist): the word
+            # after 'unspecified' is the value, not an axis placeholder ("unspecified joint"); written next to the
+            # span it is kept ("L popliteal DVT" is no "deep veins of left lower extremity")
+            return None
         if t in free or t in neutral_o:
             continue  # the placeholder of the axis being filled in ("unspecified joint")
         if t in tok or t in implicit:
@@ -384,6 +389,12 @@ def score(code: str, cand: str, ctx: Context) -> float | None:
         if any((t, y) not in together for y in local_strong - new):
             s -= P_DROP_SPECIFIC
     return s
+
+
+def _side_unspecified(code: str, orig: frozenset) -> bool:
+    """The 'unspecified' of ``code``'s title is its side: a sibling title reads the same with 'right' or 'left'."""
+    want = {frozenset((orig - {"unspecified"}) | {s}) for s in ("right", "left")}
+    return any(frozenset(title_tokens(c)[0]) in want for c in _pool(code[:3]) if c[:5] == code[:5] and c != code)
 
 
 def specializes(b: str, a: str) -> bool:
