@@ -176,6 +176,13 @@ def test_one_line_report_title_ends_at_the_next_label(coder):
     assert code(coder, text, [F("IR", "liver", guidance="CT")]) == [("49405", (), 1)]
 
 
+def test_ob_us_naming_only_the_transvaginal_approach_is_the_transvaginal_code(coder):
+    text = "TV OB US <14 WKS\nHx: vaginal bleeding, 8 weeks.\nIMP: Single live intrauterine pregnancy."
+    assert code(coder, text, [F("US", "obstetric")]) == [("76817", (), 1)]
+    text2 = "OB US <14 WKS\nHx: dating.\nIMP: Single live intrauterine pregnancy."
+    assert code(coder, text2, [F("US", "obstetric")]) == [("76801", (), 1)]
+
+
 def test_ob_us_with_added_transvaginal_exam(coder):
     text = "EXAM: OB ULTRASOUND >14 WEEKS, SINGLE GESTATION, WITH TRANSVAGINAL CERVICAL LENGTH\nIndication: Short cervix."
     assert code(coder, text, [F("US", "obstetric"), F("US", "obstetric")]) == [("76805", (), 1), ("76817", (), 1)]

@@ -325,8 +325,14 @@ def _split_transabdominal_transvaginal(frames: list[dict], title: str) -> list[d
     """A pelvic / obstetric ultrasound statement naming both the transabdominal and the transvaginal approach is
     two exams (§7.15): a second frame is added when only one was given."""
     low = title.lower()
-    if not ((re.search(r"\btrans-?abdominal\b|\bta\b", low) or ADDED_TV_RE.search(low)) and subtype_cue("transvaginal")
-            and subtype_cue("transvaginal").search(low)):
+    tv = subtype_cue("transvaginal")
+    if tv is not None and tv.search(low) and not (re.search(r"\btrans-?abdominal\b|\bta\b", low) or ADDED_TV_RE.search(low)):
+        # only the transvaginal approach named ("TV OB US <14 WKS"): the transvaginal code, not the transabdominal one
+        return [dict(f, _approach="transvaginal") if f.get("modality") == "US" and f.get("region") in ("pelvis", "obstetric")
+                and len([g for g in frames if g.get("modality") == "US" and g.get("region") == f.get("region")]) == 1
+                else f for f in frames]
+    if not ((re.search(r"\btrans-?abdominal\b|\bta\b", low) or ADDED_TV_RE.search(low)) and tv is not None
+            and tv.search(low)):
         return frames
     out = []
     for f in frames:
