@@ -261,3 +261,10 @@ def test_contrast_supply_of_guided_injection(coder):
     fr = [F("IR", "lumbar_sacral_spine", "left", contrast="with", guidance="FLUORO")]
     assert ("Q9966", (), 1) in code(coder, t, fr)
     assert not any(c.startswith("Q99") for c, _, _ in code(coder, t, fr, setting="professional"))
+
+
+def test_limited_said_of_another_exam_in_the_statement_adds_no_52(coder):
+    from radcoder.cpt_coding import _limited_for
+    title = "DIAGNOSTIC MAMMOGRAM LEFT WITH TOMOSYNTHESIS; LIMITED LEFT BREAST US"
+    assert not _limited_for(title, "MAMMO") and _limited_for(title, "US")
+    assert _limited_for("XR CHEST, LIMITED", "XR")

@@ -278,6 +278,24 @@ def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset(), s
     return s
 
 
+_TITLE_PARTS = re.compile(r";|,|\+|\bwith\b|\band\b|\bplus\b", re.IGNORECASE)
+
+
+def _limited_for(title: str, modality: str) -> bool:
+    """'LIMITED' in the exam statement said of this exam: in a part of the statement that names this modality, or
+    in a statement naming no other modality ("DIAGNOSTIC MAMMOGRAM WITH TOMOSYNTHESIS; LIMITED BREAST US": the
+    ultrasound is limited, not the mammogram)."""
+    if not LIMITED_RE.search(title):
+        return False
+    own = MODALITY_WORDS.get(modality)
+    parts = [p for p in _TITLE_PARTS.split(title) if LIMITED_RE.search(p)]
+    for part in parts:
+        named = [m for m, rx in MODALITY_WORDS.items() if re.search(rx, part, re.IGNORECASE)]
+        if not named or modality in named or (own and re.search(own, part, re.IGNORECASE)):
+            return True
+    return False
+
+
 def views_caps(table) -> dict:
     """The most views a 'views_min' code covers: one less than the next code of its family ('under 3 views')."""
     key = id(table)
@@ -550,7 +568,7 @@ def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[
         # 52: the exam was reduced / stopped and no code describes what was done (§7.13); a code defined by
         # its number of views is chosen by the views obtained instead
         reduced = bool(REDUCED_RE.search(text)) or \
-            (bool(LIMITED_RE.search(title)) and code.extent is None and code.modality not in ("US", "DUPLEX"))
+            (_limited_for(title, code.modality) and code.extent is None and code.modality not in ("US", "DUPLEX"))
     if code.laterality == "bilateral" and lat in ("left", "right") and not code.addon:
         reduced = True  # a both-sides code for one side (the add-on follows its primary code unmodified)
     if reduced:
