@@ -268,3 +268,10 @@ def test_limited_said_of_another_exam_in_the_statement_adds_no_52(coder):
     title = "DIAGNOSTIC MAMMOGRAM LEFT WITH TOMOSYNTHESIS; LIMITED LEFT BREAST US"
     assert not _limited_for(title, "MAMMO") and _limited_for(title, "US")
     assert _limited_for("XR CHEST, LIMITED", "XR")
+
+
+def test_hysterosalpingogram_and_ct_myelogram_bill_their_injection_procedures(coder):
+    from radcoder.cpt_coding import companion_codes
+    assert companion_codes("74740", "Uterine catheterization was performed with a balloon catheter.") == ["58340"]
+    assert companion_codes("72132", "LUMBAR MYELOGRAM WITH CT. Intrathecal contrast via L2-3 puncture.") == ["62304"]
+    assert companion_codes("72132", "CT LUMBAR SPINE WITH IV CONTRAST for infection.") == []
