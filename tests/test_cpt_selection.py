@@ -275,3 +275,8 @@ def test_hysterosalpingogram_and_ct_myelogram_bill_their_injection_procedures(co
     assert companion_codes("74740", "Uterine catheterization was performed with a balloon catheter.") == ["58340"]
     assert companion_codes("72132", "LUMBAR MYELOGRAM WITH CT. Intrathecal contrast via L2-3 puncture.") == ["62304"]
     assert companion_codes("72132", "CT LUMBAR SPINE WITH IV CONTRAST for infection.") == []
+
+
+def test_ribs_with_pa_chest_written_with_w_slash(coder):
+    text = "XR RIBS LT W/ PA CHEST, MIN 3 VIEWS\nHx: fall, left rib pain.\nIMP: No fracture."
+    assert code(coder, text, [F("XR", "ribs", "left", views=3)]) == [("71101", ("LT",), 1)]
