@@ -75,3 +75,17 @@ def test_refine_needs_a_word_beyond_inclusion_terms():
     assert spec.refine("M54.9", ctx) == "M54.9"
     ctx = spec.build_context("Low back pain .", side=None, sentence_text="Low back pain.", exam_text="")
     assert spec.refine("M54.9", ctx) != "M54.9"
+
+
+@pytest.mark.parametrize("text,span,code", [
+    # a code-changing modifier written just before the span makes a lexicon term of the same category (§7.1, §7.9)
+    ("IMPRESSION: Stable 4.6 cm ascending thoracic aortic aneurysm.", "thoracic aortic aneurysm", "I71.21"),
+    ("IMPRESSION: Descending thoracic aortic aneurysm, 4.2 cm.", "aortic aneurysm", "I71.23"),
+    ("IMPRESSION: Thoracic aortic aneurysm, 4.2 cm.", "Thoracic aortic aneurysm", "I71.20"),
+    # a distal fibula fracture not called malleolar: other fracture of the lower end of the fibula
+    ("IMPRESSION: Nondisplaced distal fibula fracture, right.", "distal fibula fracture", "S82.831A"),
+    # FY2026 multiple sclerosis subtypes
+    ("HISTORY: RRMS on natalizumab.", "RRMS", "G35.A"),
+])
+def test_left_modifiers_and_fy2026_terms(rules_nlp, text, span, code):
+    assert _code(rules_nlp, text, span) == code

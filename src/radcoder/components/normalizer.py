@@ -537,6 +537,28 @@ _NEG_BEFORE = re.compile(r"\b(?:no|not|without|negative for|free of|absence of|a
 _NEG_AFTER = re.compile(r"^[^.;:]{0,20}?\b(?:is|are|was|were|has|have)?\s*(?:not|absent|resolved)\b", re.IGNORECASE)
 
 
+LEFT_MODIFIER_TERMS = True
+
+
+def _left_term(span: Span, concept) -> "Concept | None":
+    """The lexicon concept named by the (up to three) words just before ``span`` together with it, when its code is of
+    the same ICD-10-CM category as ``concept``'s and differs from it."""
+    doc = span.doc
+    sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+    head = norm(span.text)
+    left: list[str] = []
+    best = None
+    for t in list(doc[max(sent.start, span.start - 3):span.start])[::-1]:
+        if not t.is_alpha or t.lower_ in LAT_WORDS:
+            break
+        left.insert(0, t.lower_)
+        c = finding_index().get(norm(" ".join(left) + " " + head))
+        if c is not None and c is not concept and c.icd10cm and concept.icd10cm and \
+                c.icd10cm[:3] == concept.icd10cm[:3] and c.icd10cm != concept.icd10cm:
+            best = c  # the longest term wins ("descending thoracic" + "aortic aneurysm")
+    return best
+
+
 def _locally_negated(span: Span) -> bool:
     """A negation cue in the span's clause ("no pneumothorax", "pneumothorax is not seen")."""
     doc = span.doc
@@ -698,6 +720,12 @@ class Normalizer:
             specific = self._specialize(span)
             if specific is not None:
                 concept = specific
+        elif LEFT_MODIFIER_TERMS:
+            # a code-changing modifier the span left out, written just before it, that makes a lexicon term of the
+            # same category ("ascending" + "thoracic aortic aneurysm" -> I71.21): the code uses it (§7.1, §7.9)
+            wider = _left_term(span, concept)
+            if wider is not None:
+                concept = wider
         # a generic one-word span made specific by its context ("nodule" next to "thyroid") beats the
         # remembered code of the bare word, unless that code is of the same category (learned detail)
         remembered = self.memory.get(key)
