@@ -722,3 +722,10 @@ def test_status_named_only_in_the_indication_needs_the_impression(table):
     ms3 = [mention(text3, "fall", "W19.XXXA", section="indication"),
            mention(text3, "warfarin", "Z79.01", section="indication")]
     assert "Z79.01" in codes_of(ms3, text3, table, has_impression=True)
+
+
+def test_newborn_rds_takes_in_its_opacities(table):
+    text = "Hx: preterm infant with respiratory distress.\nIMPRESSION: Diffuse granular opacities, consistent with RDS."
+    ms = [mention(text, "granular opacities", "R91.8"),
+          mention(text, "RDS", "P22.0")]
+    assert codes_of(ms, text, table) == ["P22.0"]

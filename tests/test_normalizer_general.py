@@ -89,3 +89,9 @@ def test_refine_needs_a_word_beyond_inclusion_terms():
 ])
 def test_left_modifiers_and_fy2026_terms(rules_nlp, text, span, code):
     assert _code(rules_nlp, text, span) == code
+
+
+def test_preterm_infant_by_completed_weeks_and_gestation_is_no_pregnancy(rules_nlp):
+    text = "HISTORY: Preterm infant, 30 weeks gestation, day of life 1, with respiratory distress."
+    assert _code(rules_nlp, text, "Preterm infant") == "P07.33"
+    assert _code(rules_nlp, text, "gestation") != "Z33.1"
