@@ -729,3 +729,14 @@ def test_newborn_rds_takes_in_its_opacities(table):
     ms = [mention(text, "granular opacities", "R91.8"),
           mention(text, "RDS", "P22.0")]
     assert codes_of(ms, text, table) == ["P22.0"]
+
+
+def test_diverticulitis_with_abscess_and_cholecystitis_signs(table):
+    text = "Hx: LLQ pain.\nIMPRESSION: Acute sigmoid diverticulitis with a 3 cm pericolic abscess."
+    ms = [mention(text, "sigmoid diverticulitis", "K57.32"), mention(text, "abscess", "K65.1")]
+    assert codes_of(ms, text, table) == ["K57.20"]
+    text2 = "Hx: RUQ pain.\nIMPRESSION: Acute calculous cholecystitis: gallstones, gallbladder wall thickening."
+    ms2 = [mention(text2, "RUQ pain", "R10.11", section="indication"),
+           mention(text2, "Acute calculous cholecystitis", "K80.00"),
+           mention(text2, "gallbladder wall thickening", "K82.8")]
+    assert codes_of(ms2, text2, table) == ["K80.00"]
