@@ -95,3 +95,12 @@ def test_preterm_infant_by_completed_weeks_and_gestation_is_no_pregnancy(rules_n
     text = "HISTORY: Preterm infant, 30 weeks gestation, day of life 1, with respiratory distress."
     assert _code(rules_nlp, text, "Preterm infant") == "P07.33"
     assert _code(rules_nlp, text, "gestation") != "Z33.1"
+
+
+@pytest.mark.parametrize("text,span,code", [
+    # a posterior-element fracture is the 'other' fracture of its vertebra; displaced unless written nondisplaced
+    ("IMPRESSION: Acute nondisplaced C6 spinous process fracture.", "spinous process fracture", "S12.591A"),
+    ("IMPRESSION: C7 spinous process fracture.", "spinous process fracture", "S12.690A"),
+])
+def test_spinous_process_fracture_by_level(rules_nlp, text, span, code):
+    assert _code(rules_nlp, text, span) == code

@@ -317,7 +317,7 @@ def score(code: str, cand: str, ctx: Context) -> float | None:
                  and next(iter(added - sides)) in ctx.local)
     if "unspecified" not in orig and not side_only and not disp_swap:
         return None
-    if "other" in orig and (dropped - {"unspecified"} - free - sides - neutral_o):
+    if "other" in orig and not disp_swap and (dropped - {"unspecified"} - free - sides - neutral_o):
         # "Unspecified injury of other intra-abdominal organs" is no unspecified spleen injury: a residual
         # "other" class is specified only within itself (its words are kept)
         return None
