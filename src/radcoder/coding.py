@@ -917,13 +917,8 @@ def _status_site_imaged(code: str, text: str, icd=None) -> bool:
     if not text or icd is None:
         return False
     title = _title(text).lower()
-    desc = icd.description(code).lower()
-    words = set(re.findall(r"[a-z]+", desc))
-    for pats, sites, _whole in selection_rules().status_site:
-        if not any(code_matches(code, p) for p in pats):
-            continue
-        named = [s for s in sites if s in words]
-        if not named or not any(w in title for s in named for w in sites[s]):
+    for _whole, site_words, words in _status_site_rules(code, icd):
+        if not any(w in title for w in site_words):
             return False
         side = "right" if "right" in words else "left" if "left" in words else None
         other = {"right": "left", "left": "right"}.get(side)
@@ -968,16 +963,21 @@ def _status_off_site(m: FindingMention, present, text: str, icd=None) -> bool:
             x.code == m.code and x.section not in REASON_SECTIONS for x in present):
         return False
     title = _title(text).lower()
-    for pats, sites, whole in selection_rules().status_site:
-        if not any(code_matches(m.code, p) for p in pats):
-            continue
+    for whole, site_words, _words in _status_site_rules(m.code, icd):
         if whole.search(title):
             return False
-        words = set(re.findall(r"[a-z]+", (icd.description(m.code) if icd is not None else "").lower()))
-        named = [s for s in sites if s in words]
-        if named and not any(w in title for s in named for w in sites[s]):
+        if site_words and not any(w in title for w in site_words):
             return True
     return False
+
+
+def _status_site_rules(code: str, icd=None):
+    """For each data rule ``status_site`` covering ``code``: its whole-body title pattern, the exam words of the
+    sites the code's title names, and the words of that title."""
+    words = set(re.findall(r"[a-z]+", (icd.description(code) if icd is not None else "").lower()))
+    for pats, sites, whole in selection_rules().status_site:
+        if any(code_matches(code, p) for p in pats):
+            yield whole, [w for s in sites if s in words for w in sites[s]], words
 
 
 def _is_secondary_neoplasm(code: str) -> bool:

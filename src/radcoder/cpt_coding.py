@@ -287,12 +287,11 @@ def _limited_for(title: str, modality: str) -> bool:
     ultrasound is limited, not the mammogram)."""
     if not LIMITED_RE.search(title):
         return False
-    own = MODALITY_WORDS.get(modality)
-    parts = [p for p in _TITLE_PARTS.split(title) if LIMITED_RE.search(p)]
-    for part in parts:
-        named = [m for m, rx in MODALITY_WORDS.items() if re.search(rx, part, re.IGNORECASE)]
-        if not named or modality in named or (own and re.search(own, part, re.IGNORECASE)):
-            return True
+    for part in _TITLE_PARTS.split(title):
+        if LIMITED_RE.search(part):
+            named = [m for m, rx in MODALITY_WORDS.items() if re.search(rx, part, re.IGNORECASE)]
+            if not named or modality in named:
+                return True
     return False
 
 
@@ -344,14 +343,13 @@ def _split_transabdominal_transvaginal(frames: list[dict], title: str) -> list[d
     two exams (§7.15): a second frame is added when only one was given."""
     low = title.lower()
     tv = subtype_cue("transvaginal")
-    if tv is not None and tv.search(low) and not (re.search(r"\btrans-?abdominal\b|\bta\b", low) or ADDED_TV_RE.search(low)):
+    if tv is None or not tv.search(low):
+        return frames
+    if not (re.search(r"\btrans-?abdominal\b|\bta\b", low) or ADDED_TV_RE.search(low)):
         # only the transvaginal approach named ("TV OB US <14 WKS"): the transvaginal code, not the transabdominal one
         return [dict(f, _approach="transvaginal") if f.get("modality") == "US" and f.get("region") in ("pelvis", "obstetric")
                 and len([g for g in frames if g.get("modality") == "US" and g.get("region") == f.get("region")]) == 1
                 else f for f in frames]
-    if not ((re.search(r"\btrans-?abdominal\b|\bta\b", low) or ADDED_TV_RE.search(low)) and tv is not None
-            and tv.search(low)):
-        return frames
     out = []
     for f in frames:
         same = [g for g in frames if g.get("modality") == "US" and g.get("region") == f.get("region")]
