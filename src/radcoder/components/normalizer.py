@@ -540,19 +540,25 @@ _NEG_AFTER = re.compile(r"^[^.;:]{0,20}?\b(?:is|are|was|were|has|have)?\s*(?:not
 LEFT_MODIFIER_TERMS = True
 
 
-def _left_term(span: Span, concept) -> "Concept | None":
-    """The lexicon concept named by the (up to three) words just before ``span`` together with it, when its code is of
-    the same ICD-10-CM category as ``concept``'s and differs from it."""
+def _left_terms(span: Span, stop=frozenset()):
+    """(n, lexicon concept or None) for the span preceded by its n = 1..3 nearest words in the sentence (alphabetic
+    words, not in ``stop``), nearest first."""
     doc = span.doc
     sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
     head = norm(span.text)
     left: list[str] = []
-    best = None
     for t in list(doc[max(sent.start, span.start - 3):span.start])[::-1]:
-        if not t.is_alpha or t.lower_ in LAT_WORDS:
+        if not t.is_alpha or t.lower_ in stop:
             break
         left.insert(0, t.lower_)
-        c = finding_index().get(norm(" ".join(left) + " " + head))
+        yield len(left), finding_index().get(norm(" ".join(left) + " " + head))
+
+
+def _left_term(span: Span, concept) -> "Concept | None":
+    """The lexicon concept named by the (up to three) words just before ``span`` together with it, when its code is of
+    the same ICD-10-CM category as ``concept``'s and differs from it."""
+    best = None
+    for _n, c in _left_terms(span, LAT_WORDS):
         if c is not None and c is not concept and c.icd10cm and concept.icd10cm and \
                 c.icd10cm[:3] == concept.icd10cm[:3] and c.icd10cm != concept.icd10cm:
             best = c  # the longest term wins ("descending thoracic" + "aortic aneurysm")
@@ -774,13 +780,8 @@ class Normalizer:
         sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
         head = norm(span.text)
         # the words just before the span with it, as a whole term ("lung cancer" + "screening")
-        left = []
-        for t in list(doc[max(sent.start, span.start - 3):span.start])[::-1]:
-            if not t.is_alpha:
-                break
-            left.insert(0, t.lower_)
-            c = finding_index().get(norm(" ".join(left) + " " + head))
-            if c is not None and len(left) > 1:
+        for n, c in _left_terms(span):
+            if c is not None and n > 1:
                 return c
         words = []
         lo, hi = max(sent.start, span.start - 6), min(sent.end, span.end + 6)
