@@ -34,3 +34,37 @@ def test_workflow_train_package_load(tmp_path, monkeypatch):
     assert rec["cpt"] and rec["cpt"][0]["code"] == "71046"
     assert read_ids(corpus / "authored" / "splits" / "train.ids")
     shutil.rmtree(tmp_path / "work", ignore_errors=True)
+
+
+def _tiny_corpus(tmp_path, monkeypatch, n_train=6, n_dev=3):
+    corpus = tmp_path / "corpus"
+    (corpus / "authored" / "splits").mkdir(parents=True)
+    lines = (CORPUS_DIR / "authored" / "templates.jsonl").read_text().splitlines()[:n_train + n_dev]
+    recs = [json.loads(x) for x in lines]
+    (corpus / "authored" / "tiny.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    (corpus / "authored" / "splits" / "train.ids").write_text("\n".join(r["id"] for r in recs[:n_train]) + "\n")
+    (corpus / "authored" / "splits" / "dev.ids").write_text("\n".join(r["id"] for r in recs[n_train:]) + "\n")
+    monkeypatch.setenv("RADCODER_CORPUS", str(corpus))
+    return recs
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_build_corpus_refit_trains_on_train_and_dev(tmp_path, monkeypatch, refit):
+    from spacy.tokens import DocBin
+
+    from radcoder.components.tokenizer import blank
+    from radcoder.training import build_corpus, normalization_pairs
+    recs = _tiny_corpus(tmp_path, monkeypatch)
+    paths = build_corpus(tmp_path / "docs", include_real=False, refit=refit)
+    n = lambda p: len(list(DocBin().from_disk(p).get_docs(blank().vocab)))
+    assert n(paths["train"]) == (9 if refit else 6)
+    assert n(paths["dev"]) == 3                      # dev stays dev (monitoring only when refit)
+    assert n(paths["test"]) == 0
+    dev_pairs = {(s["text"].lower(), s["icd10cm"]) for r in recs[6:] for s in r["spans"]
+                 if s["label"] == "FINDING" and s.get("icd10cm")}
+    train_pairs = {(s["text"].lower(), s["icd10cm"]) for r in recs[:6] for s in r["spans"]
+                   if s["label"] == "FINDING" and s.get("icd10cm")}
+    only_dev = dev_pairs - train_pairs
+    assert only_dev, "the fixture needs a finding that only a dev report has"
+    learned = {(t.lower(), c) for t, c in normalization_pairs(refit)}
+    assert bool(only_dev & learned) is refit

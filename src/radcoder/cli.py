@@ -107,11 +107,14 @@ def evaluate_cmd(model: Path | None = typer.Option(None, "--model", help="Model 
 def train_cmd(out: Path = typer.Option(Path("models/radcoder_default"), "--out", help="Where to save the pipeline."),
               config: Path = typer.Option(Path("training/configs/ner.cfg"), "--config", help="spaCy NER config."),
               work_dir: Path = typer.Option(Path("training/output"), "--work-dir", help="Intermediate outputs."),
-              max_steps: int | None = typer.Option(None, "--max-steps", help="Override training.max_steps.")):
+              max_steps: int | None = typer.Option(None, "--max-steps", help="Override training.max_steps."),
+              refit: bool = typer.Option(True, "--refit/--no-refit",
+                                         help="Learn from train + dev with fixed NER steps (the shipped model), "
+                                              "or from train with the NER checkpoint selected on dev.")):
     """Rebuild the default model from corpus/: corpus files, NER, ranker, packaged pipeline."""
     from .training import train_all
     ov = {"training.max_steps": max_steps} if max_steps else None
-    path = train_all(out, work_dir=work_dir, config=config, overrides=ov)
+    path = train_all(out, work_dir=work_dir, config=config, overrides=ov, refit=refit)
     typer.echo(f"Saved pipeline to {path}")
 
 
