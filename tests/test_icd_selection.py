@@ -740,3 +740,24 @@ def test_diverticulitis_with_abscess_and_cholecystitis_signs(table):
            mention(text2, "Acute calculous cholecystitis", "K80.00"),
            mention(text2, "gallbladder wall thickening", "K82.8")]
     assert codes_of(ms2, text2, table) == ["K80.00"]
+
+
+@pytest.mark.parametrize("dx_phrase, dx_code", [("acute left MCA infarct", "I63.512"),
+                                                 ("left M1 occlusion", "I66.02")])
+def test_stroke_deficits_coded_after_confirmed_infarct_or_occlusion(table, dx_phrase, dx_code):
+    # GUIDELINE §7.23.1: focal deficits are not integral to a stroke; generalized weakness still is explained
+    text = f"INDICATION: aphasia, right facial droop, weakness.\nIMPRESSION: {dx_phrase.capitalize()}."
+    ms = [mention(text, "aphasia", "R47.01", section="indication"),
+          mention(text, "facial droop", "R29.810", section="indication"),
+          mention(text, "weakness", "R53.1", section="indication"),
+          mention(text, dx_phrase.capitalize(), dx_code)]
+    assert codes_of(ms, text, table) == [dx_code, "R47.01", "R29.810"]
+    assert selection_rules().is_coded_beside("R47.01", {dx_code})
+    assert not selection_rules().is_coded_beside("R47.01", {"C71.9"})
+
+
+def test_stroke_deficits_stay_the_reason_when_no_stroke_is_found(table):
+    text = "INDICATION: aphasia.\nIMPRESSION: No acute infarct."
+    ms = [mention(text, "aphasia", "R47.01", section="indication"),
+          mention(text, "acute infarct", "I63.9", assertion="negated")]
+    assert codes_of(ms, text, table) == ["R47.01"]

@@ -137,6 +137,7 @@ class SelectionRules:
     impression_coded: frozenset = frozenset()  # uncoded codes that are coded when the impression states them
     screening_targets: tuple = ()  # ((screening code patterns, patterns of the findings the screen looks for), ...)
     status_evaluated: tuple = ()   # ((status code patterns, compiled impression cue), ...)
+    coded_beside: tuple = ()       # ((diagnosis patterns, sign/symptom patterns coded beside them), ...)
 
     def status_needs_impression(self, code: str):
         """The impression cue a status named only in the indication needs to be coded (§7.19: the exam evaluates
@@ -191,6 +192,13 @@ class SelectionRules:
     def explains_symptoms(self, code: str) -> bool:
         return not any(code_matches(code, p) for p in self.not_explaining)
 
+    def is_coded_beside(self, code: str, diagnoses) -> bool:
+        """A sign/symptom coded in addition to a confirmed diagnosis that would otherwise explain it (data rule
+        ``coded_beside``: §7.23.1 focal deficits beside an infarct or arterial occlusion)."""
+        return any(any(code_matches(code, p) for p in pats) and
+                   any(d != code and any(code_matches(d, q) for q in dx) for d in diagnoses)
+                   for dx, pats in self.coded_beside)
+
     def integral_to(self, code: str, others) -> bool:
         """``code`` is routinely associated with (integral to) another selected code (data rule ``integral``)."""
         return any(any(code_matches(code, p) for p in pats) and
@@ -225,7 +233,7 @@ def selection_rules() -> SelectionRules:
         exact, prefixes, generic, surv, explained = set(UNCODED_ENCOUNTER), [], [], [], []
         integral, combine, not_expl, code_first, gest, status_site = [], [], [], [], [], []
         exam_system, family_range, characterized, preproc, imp_coded, inj_sym, seq_first = [], [], [], [], [], [], []
-        screen_targets, status_eval = [], []
+        screen_targets, status_eval, beside = [], [], []
         for _, r in iter_jsonl(resource_path("rules", "icd_selection.jsonl")):
             kind = r.get("rule")
             if kind == "uncoded":
@@ -265,6 +273,8 @@ def selection_rules() -> SelectionRules:
                 screen_targets.append((tuple(r["screening"]), tuple(r["codes"])))
             elif kind == "status_evaluated":
                 status_eval.append((tuple(r["codes"]), re.compile(r["impression_cue"], re.I)))
+            elif kind == "coded_beside":
+                beside.append((tuple(r["diagnoses"]), tuple(r["codes"])))
             elif kind == "injury_explains":
                 inj_sym.append((tuple(r["symptoms"]), tuple(r["injuries"])))
             elif kind == "preprocedural":
@@ -274,7 +284,7 @@ def selection_rules() -> SelectionRules:
                                 tuple(integral), tuple(combine), tuple(not_expl), tuple(code_first), tuple(gest), tuple(status_site),
                                 tuple(exam_system), tuple(family_range), tuple(characterized), tuple(preproc),
                                 tuple(inj_sym), tuple(seq_first), frozenset(imp_coded), tuple(screen_targets),
-                                tuple(status_eval))
+                                tuple(status_eval), tuple(beside))
     return _RULES
 
 
@@ -591,10 +601,13 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
             add(m.code, "screening encounter", m, (0, 0, m.start))
     for m in diagnoses:
         add(m.code, "confirmed diagnosis", m, (1, SECTION_RANK.get(m.section, 7), m.start))
+    confirmed_dx = {m.code for m in diagnoses}
     for m in indication:
         kind = code_kind(m.code)
         c = _concept(m.code)
-        if kind == "diagnosis" and is_symptom_like(m.code):
+        if is_symptom_like(m.code) and rules.is_coded_beside(m.code, confirmed_dx):
+            add(m.code, BESIDE_REASON, m, (1, 9, m.start))  # §7.23.1, after the diagnoses
+        elif kind == "diagnosis" and is_symptom_like(m.code):
             if (explains(m.code) or m.code in integral or answered(m.code)) and not rules.combines(m.code, dx_codes):
                 continue
             add(m.code, "sign/symptom/reason for exam", m, (2, 0, m.start))
@@ -1059,6 +1072,9 @@ def body_system(code: str) -> str | None:
     return _category_agreement(code, "body_system")
 
 
+BESIDE_REASON = "coded beside a confirmed diagnosis"
+
+
 def _relevance_order(order: list, by_code: dict, mentions, reason_sections, text: str = "") -> list:
     """First-listed order (§5 rules 1 and 5): among the diagnoses and abnormal findings, those of the body
     system the indication asks about come first; confirmed findings of another system are incidental and
@@ -1114,6 +1130,9 @@ def _relevance_order(order: list, by_code: dict, mentions, reason_sections, text
     # a screening exam (§7.22.2(a)) is answered by the findings the screen looks for (a lung nodule on lung cancer
     # screening); its other confirmed findings (emphysema, coronary calcification) are incidental
     screening = [c for k, c in order if k[0] == 0 and code_kind(c) == "screening"]
+    # §7.23.1: the infarct/occlusion whose deficits are coded beside it answers the exam
+    beside = [c for c, d in by_code.items() if d.reason == BESIDE_REASON]
+    beside_dx = {c for c in by_code if beside and any(rules.is_coded_beside(s, {c}) for s in beside)}
     out = []
     for key, code in order:
         tier = key[0]
@@ -1126,6 +1145,9 @@ def _relevance_order(order: list, by_code: dict, mentions, reason_sections, text
                 out.append(((5, 0) + tuple(key), code))  # a risk factor the indication names (current smoker)
             else:
                 out.append(((1, -1 if target else 1) + tuple(key), code))
+            continue
+        if code in beside_dx:
+            out.append(((1, -1) + tuple(key), code))
             continue
         if by_code[code].reason == "confirmed diagnosis" and any(code_matches(code, p) for p in rules.sequence_first):
             out.append(((1, -2) + tuple(key), code))

@@ -23,6 +23,17 @@ def _is_list_marker(doc: Doc, i: int) -> bool:
     return t.is_digit and len(t.text) <= 2 and i + 1 < len(doc) and doc[i + 1].text in {".", ")"}
 
 
+def _inline_header(doc: Doc, i: int) -> bool:
+    """An ALL-CAPS header ending in a colon starts at token ``i`` ("CLINICAL INDICATION:")."""
+    for j in range(i, min(i + MAX_HEADER_TOKENS, len(doc))):
+        t = doc[j]
+        if t.text == ":":
+            return j > i
+        if not (t.is_upper and t.is_alpha or t.text in {"/", "&"}):
+            return False
+    return False
+
+
 def split_sentences(doc: Doc) -> Doc:
     n = len(doc)
     if n == 0:
@@ -32,6 +43,7 @@ def split_sentences(doc: Doc) -> Doc:
     line_start = 0
     for i in range(1, n):
         prev, tok = doc[i - 1], doc[i]
+        pi = i - 1  # index of ``prev``
         if tok.is_space:
             starts[i] = False
             continue
@@ -39,9 +51,20 @@ def split_sentences(doc: Doc) -> Doc:
             starts[i] = True
             line_start = i
             continue
+        if prev.is_space:
+            # extra spaces inside a line ("No effusion.  IMPRESSION: ...", typed reports put two after a period)
+            # are their own token: the punctuation and header rules look at the token before them
+            p = i - 1
+            while p > 0 and doc[p].is_space:
+                p -= 1
+            if doc[p].text in END_PUNCT or doc[p].text == ":":
+                prev, pi = doc[p], p
+            elif tok.is_upper and tok.is_alpha and _inline_header(doc, i):
+                starts[i] = True  # "CT ANGIOGRAPHY CHEST  CLINICAL INDICATION: ..."
+                continue
         if prev.text in END_PUNCT:
             # "2." of a numbered list: the text after the marker belongs to it
-            j = i - 2
+            j = pi - 1
             if j >= 0 and starts[j] and _is_list_marker(doc, j):
                 continue
             if not tok.text[:1].islower():
@@ -49,13 +72,13 @@ def split_sentences(doc: Doc) -> Doc:
                 continue
             # terse reports start sentences in lower case ("fever, leukocytosis. r/o abscess"): a period after
             # a full word (not an abbreviation such as "approx.", "vs.") ends the sentence
-            w = doc[i - 2] if i >= 2 else None
+            w = doc[pi - 1] if pi >= 1 else None
             if w is not None and w.is_alpha and len(w.text) >= 5 and w.lower_ not in ABBREVIATIONS \
                     and prev.whitespace_:
                 starts[i] = True
                 continue
-        if prev.text == ":" and (i - 1 - line_start) <= MAX_HEADER_TOKENS:
-            head = [t for t in doc[line_start:i - 1] if not t.is_space]
+        if prev.text == ":" and (pi - line_start) <= MAX_HEADER_TOKENS:
+            head = [t for t in doc[line_start:pi] if not t.is_space]
             if head and all(t.is_alpha or t.text in {"/", "-", "&"} for t in head):
                 starts[i] = True
                 continue
