@@ -314,3 +314,33 @@ def test_mammo_side_from_views_obtained(nlp):
                    "The left breast is dense. No mass.\nIMPRESSION: No correlate. BI-RADS 0.", setting="professional")
     assert lines(rec) == [("77065", ("26", "LT"), 1)]
     assert "header_body_discrepancy" in flags(rec)
+
+
+def test_acute_abdomen_series_with_chest_view_is_74022(nlp):
+    rec = run(nlp, "ACUTE ABDOMINAL SERIES: SUPINE AND UPRIGHT ABDOMEN, PA CHEST\nHISTORY: Vomiting.\n"
+                   "IMPRESSION: Dilated small bowel.")
+    assert lines(rec) == [("74022", (), 1)]
+    rec = run(nlp, "XR CHEST PA AND LATERAL; XR ABDOMEN 1 VIEW\nHISTORY: Pain.\nIMPRESSION: Normal.")
+    assert lines(rec) == [("71046", (), 1), ("74018", (), 1)]   # two exams, no series named
+
+
+def test_recommended_exam_contrast_does_not_change_the_performed_exam(nlp):
+    rec = run(nlp, "CT HEAD WITHOUT CONTRAST\nClinical history: Headache.\nFindings: Noncontrast axial images were "
+                   "obtained. No hemorrhage.\nImpression: No acute abnormality. MRI brain with and without contrast is "
+                   "more sensitive if clinical concern persists.")
+    assert rec["frames"][0]["contrast"] == "without" and lines(rec) == [("70450", (), 1)]
+
+
+def test_each_listed_exam_takes_the_technique_sentences_of_its_modality(nlp):
+    rec = run(nlp, "EXAM: MRI BRAIN WITHOUT AND WITH CONTRAST; MRA HEAD WITHOUT CONTRAST\nINDICATION: Seizure.\n"
+                   "TECHNIQUE: Multiplanar MRI of the brain before and after 7 mL Gadavist IV. 3D time-of-flight MRA of "
+                   "the circle of Willis without contrast.\nIMPRESSION: Enhancing lesion.")
+    assert {f["modality"]: f["contrast"] for f in rec["frames"]} == {"MR": "without_with", "MRA": "without"}
+    assert {c["code"] for c in rec["cpt"]} == {"70553", "70544"}
+
+
+def test_views_given_per_region_of_a_two_region_radiograph(nlp):
+    rec = run(nlp, "LEFT ANKLE AND LEFT FOOT RADIOGRAPHS\n\nHistory: Inversion injury.\n\nThree views of the left ankle "
+                   "and three views of the left foot were obtained.\n\nIMPRESSION: No fracture.")
+    assert sorted((f["region"], f["views"]) for f in rec["frames"]) == [("ankle", 3), ("foot", 3)]
+    assert lines(rec) == [("73610", ("LT",), 1), ("73630", ("LT",), 1)]

@@ -335,6 +335,19 @@ def _merge_ribs_chest(frames: list[dict], title: str) -> list[dict]:
     return [r if f is ribs[0] else f for f in frames if f not in chest]
 
 
+def _merge_abdomen_chest(frames: list[dict], title: str) -> list[dict]:
+    """An acute abdomen series (abdomen views with a chest view, 74022) named in one exam statement is one exam:
+    the chest frame is folded into the abdomen frame, which then has at least its three views."""
+    abd = [f for f in frames if f.get("modality") == "XR" and f.get("region") == "abdomen"]
+    chest = [f for f in frames if f.get("modality") == "XR" and f.get("region") == "chest"]
+    cue = subtype_cue("acute_abdomen_series")
+    if not (abd and chest and cue is not None and cue.search(title)):
+        return frames
+    a = dict(abd[0])
+    a["views"] = max([3] + [f.get("views") or 0 for f in abd])
+    return [a if f is abd[0] else f for f in frames if f not in chest]
+
+
 ADDED_TV_RE = re.compile(r"(?:\bwith|\band|\bplus|&|\+)\s+(?:an?\s+|additional\s+)?(?:trans-?vaginal|endovaginal)\b")
 
 
@@ -411,7 +424,8 @@ def gestation_count(text: str) -> int:
 def select_cpt(frames: Sequence[dict], table, text: str, payer: str | None = None) -> list[Candidate]:
     title = _title_text(text)
     screening = is_screening(text)
-    frames = _split_transabdominal_transvaginal(_merge_ribs_chest(list(frames), title), title)
+    frames = _split_transabdominal_transvaginal(_merge_abdomen_chest(_merge_ribs_chest(list(frames), title), title),
+                                                title)
     frames = _expand_lesions(frames, title)
     mammo_diagnostic = any(f.get("modality") == "MAMMO" for f in frames) and not screening
     if len(frames) == 1:  # the one exam of the report (a study named by the title, e.g. an ABI)

@@ -190,11 +190,14 @@ class FrameBuilder:
                 views = _count_views(low) if len(regs) == 1 else None
             if views is None and len(regs) == 1:
                 views = _count_views(technique.lower())
+            if views is None and len(regs) > 1 and modality == "XR":
+                # 'Three views of the left ankle and three views of the left foot were obtained.'
+                views = _views_of_region(technique.lower() or _view_sentences(doc.text[t0 + len(title):].lower()), reg)
             fr = {"modality": modality, "region": reg, "laterality": lat, "contrast": None, "views": views,
                   "extent": None, "guidance": None, "procedure": None, "subtype": None,
                   "evidence": [[t0 + st, t0 + en]]}
             frames.append(fr)
-        _finish(doc, frames, low, technique.lower())
+        _finish(doc, frames, low, technique.lower(), own_title=item is not None)
         _conventions(doc, frames, low, technique.lower(), t0)
         return frames
 
@@ -581,13 +584,49 @@ def _impression_text(doc: Doc) -> str:
     return " ".join(s.text for s in doc.spans.get(SECTIONS_KEY, ()) if s.label_ == "impression").lower()
 
 
-def _finish(doc: Doc, frames: list[dict], title: str, technique: str) -> None:
+# a sentence about another exam than the one performed: a recommendation or a comparison with a prior exam
+OTHER_EXAM_RE = re.compile(r"\b(?:recommend\w*|consider\w*|suggest\w*|advis\w*|could be|would be|may be (?:obtained|"
+                           r"performed|helpful)|more sensitive|if (?:clinically|clinical)|follow[- ]?up|f/u|prior|previous)\b")
+
+
+def _modality_sentences(technique: str, modality: str) -> str:
+    """The technique sentences that name ``modality`` ('3D TOF MRA ... without contrast' of an MR + MRA report)."""
+    sents = [x for x in re.split(r"(?<=[.;])\s+|\n", technique) if x.strip()]
+    return " ".join(x for x in sents if _scan_modality(x) == modality)
+
+
+def _body_contrast_values(doc: Doc, frames: list[dict]) -> list[str]:
+    """Contrast terms of the findings/impression that describe the performed exam: not those of a sentence that
+    names another modality ('MRI brain with and without contrast is more sensitive' in a CT report) or recommends
+    or compares with another exam."""
+    mods = {fr["modality"] for fr in frames}
+    out = []
+    for c in doc.ents:
+        if c.label_ != "CONTRAST" or section_at(doc, c.start_char) not in ("findings", "impression", "other", None):
+            continue
+        sent = c.sent.text.lower()
+        named = _scan_modality(sent)
+        if (named is not None and named not in mods) or OTHER_EXAM_RE.search(sent):
+            continue
+        v = term_value("CONTRAST", c)
+        if v:
+            out.append(v)
+    return out
+
+
+def _finish(doc: Doc, frames: list[dict], title: str, technique: str, own_title: bool = False) -> None:
+    """Contrast, extent and conventions of the frames of one exam statement. ``own_title``: the statement is one
+    of several exams listed in the title ('MRI BRAIN W/WO; MRA HEAD W/O'), so the technique sentences that name
+    its modality say how it was done."""
     title_state = _title_contrast_state(title)
-    body_state = _contrast_state(technique) if technique else None
+    if own_title and technique and len({fr["modality"] for fr in frames}) == 1:
+        own = _modality_sentences(technique, frames[0]["modality"])
+        technique_state = _contrast_state(own or technique)
+    else:
+        technique_state = _contrast_state(technique) if technique else None
+    body_state = technique_state
     if body_state is None:
-        body_c = [term_value("CONTRAST", c) for c in doc.ents if c.label_ == "CONTRAST"
-                  and section_at(doc, c.start_char) in ("findings", "impression", "other", None)]
-        body_state = resolve_contrast([v for v in body_c if v])
+        body_state = resolve_contrast(_body_contrast_values(doc, frames))
     state = body_state or title_state
     if title_state == "without_with" and body_state == "with":
         state = body_state = "without_with"
@@ -782,6 +821,23 @@ def _count_done_views(text: str) -> int | None:
 
 def _body_text(doc: Doc, t0: int, title: str) -> str:
     return doc.text[t0 + len(title):]
+
+
+def _views_of_region(text: str, region: str) -> int | None:
+    """The number of views a sentence gives for one region of a multi-region radiograph ('three views of the left
+    foot'); not one of a prior or recommended exam."""
+    names = sorted({k for k, v in region_index().items() if v.region == region and len(k) > 2}
+                   | {region.replace("_", " ")}, key=len, reverse=True)
+    rx = re.compile(r"\b" + _NUM + r"\s+(?:[a-z-]+\s+)?views?\s+of\s+(?:the\s+)?(?:(?:right|left|bilateral|both)\s+)?(?:"
+                    + "|".join(re.escape(n) for n in names) + r")\b")
+    for sent in re.split(r"(?<=[.;\n])", text):
+        if OTHER_EXAM_RE.search(sent):
+            continue
+        m = rx.search(sent)
+        if m:
+            t = m.group(1)
+            return int(t) if t.isdigit() else WORD_NUM[t]
+    return None
 
 
 def _view_sentences(text: str) -> str:
