@@ -48,6 +48,10 @@ def _code(nlp, text, span, others=()):
     ("INDICATION: 66-year-old man, smoker.", "smoker", "F17.210"),
     # fall from a ladder further away in the sentence
     ("Clinical history: 46-year-old man after a fall of approximately 8 feet from a ladder.", "fall", "W11.XXXA"),
+    # a negated cue is no context: hydronephrosis "without visible stones" is not obstructive (N13.2)
+    ("IMPRESSION: Mild bilateral hydronephrosis without visible stones.", "hydronephrosis", "N13.30"),
+    ("IMPRESSION: Moderate right hydronephrosis with no obstructing stone.", "hydronephrosis", "N13.30"),
+    ("IMPRESSION: Moderate right hydronephrosis due to an obstructing UVJ stone.", "hydronephrosis", "N13.2"),
 ])
 def test_site_context(rules_nlp, text, span, code):
     assert _code(rules_nlp, text, span) == code
@@ -108,3 +112,13 @@ def test_limb_words_and_inclusion_clause():
 def test_lookup_variants():
     assert lookup_concept("common bile duct dilatation").id == lookup_concept("common bile duct dilation").id
     assert lookup_concept("nodal metastatic melanoma").id == "lymph_node_metastases"
+
+
+def test_lung_nodule_not_made_thyroid_by_another_organ_of_the_report(rules_nlp):
+    text = ("REASON FOR EXAM: F/u RLL pulmonary nodule.\nFINDINGS: The 7 mm solid nodule in the right lower lobe is "
+            "unchanged. 1.8 cm nodule in the left thyroid lobe.\nIMPRESSION: Thyroid nodule. Recommend thyroid "
+            "ultrasound.")
+    doc = _doc(rules_nlp, text, [("pulmonary nodule", "FINDING"), ("nodule", "FINDING", 2), ("Thyroid", "ANATOMY"),
+                                 ("thyroid", "ANATOMY")])
+    codes = [(e.text, e._.icd10cm) for e in doc.ents if e.label_ == "FINDING"]
+    assert codes[:2] == [("pulmonary nodule", "R91.1"), ("nodule", "R91.1")]

@@ -163,6 +163,8 @@ INDICATION_SECTIONS = {"indication", "history"}
 POSTNOMINAL_PREPS = frozenset({"of", "through", "in", "involving", "within", "along", "across"})
 # words that name a site in _specialize ("mass in the lung" -> lung mass), unlike the other leading modifiers
 SITE_CONFIRM = frozenset({"lung", "lobe"})
+# lung lobes by abbreviation ("RLL nodule"); "lower lobe" is recognized from its two words
+LUNG_LOBE_WORDS = frozenset({"rll", "rul", "rml", "lll", "lul", "lingula", "lingular", "perifissural", "subpleural"})
 # a section label is no site header ("Hx: febrile UTI")
 SECTION_HEADER_WORDS = frozenset({"hx", "history", "indication", "indications", "findings", "finding", "impression",
                                   "exam", "examination", "technique", "comparison", "clinical", "reason", "procedure",
@@ -506,10 +508,25 @@ def context_code(span: Span, code: str | None, remembered: bool = False) -> str 
             negated = _locally_negated(span) if negated is None else negated
             if negated:
                 continue
-        if cues is not None and cues.search(_scope_text(span, scope)) and all(
-                p.search(_scope_text(span, sc)) for sc, p in extra):
+        if cues is not None and _affirmed_cue(cues, _scope_text(span, scope)) and all(
+                _affirmed_cue(p, _scope_text(span, sc)) for sc, p in extra):
             return new
     return code
+
+
+# a negation just before a context cue ("without visible stones", "no obstructing stone"): the cue's context is absent
+_CUE_NEGATED = re.compile(r"\b(?:no|not|without|negative for|absent|free of)\s+(?:(?:[\w-]+)\s+){0,2}$", re.IGNORECASE)
+
+
+def _affirmed_cue(cues: re.Pattern, text: str) -> bool:
+    """A cue of a context rule found in ``text`` and not negated by the words just before it (a cue that is
+    itself negative, "no prior", is taken as written)."""
+    for m in cues.finditer(text):
+        if re.match(r"(?:no|not|without|non)\b", m.group(0), re.IGNORECASE):
+            return True
+        if not _CUE_NEGATED.search(text[max(0, m.start() - 40):m.start()]):
+            return True
+    return False
 
 
 def harmonize_context_codes(findings) -> None:
@@ -841,7 +858,16 @@ class Normalizer:
             if e.label_ == "MODALITY" and section_at(doc, e.start_char) in EXAM_SECTIONS:
                 words.extend(norm(e.text).split()[-1:])
         base = lookup_concept(head)
+        # a span that is itself a multi-word term of its concept ("pulmonary nodule") is made specific by its own
+        # sentence only, not by another organ the report names elsewhere ("... thyroid nodule", "thyroid US")
+        own_term = base is not None and len(head.split()) > 1 and finding_index().get(head) is base
+        local = {t.lower_ for t in doc[lo:hi]} | {t.lower_ for t in span}
+        if base is not None and base.body_system == "respiratory" and (local & LUNG_LOBE_WORDS or (
+                local & {"lobe", "lobes"} and local & {"upper", "middle", "lower"})):
+            return None  # "nodule in the right lower lobe": the lung concept it already is, whatever else is named
         for k, w in enumerate(words):
+            if own_term and k >= n_local:
+                break
             if w in SITE_CONFIRM:
                 # "lung"/"lobe" only confirm a lung concept ("mass at the R lung apex" -> lung mass, not the
                 # exam's neck mass); they name no other concept ("hepatic lobe abscess")
