@@ -52,6 +52,11 @@ def _code(nlp, text, span, others=()):
     ("IMPRESSION: Mild bilateral hydronephrosis without visible stones.", "hydronephrosis", "N13.30"),
     ("IMPRESSION: Moderate right hydronephrosis with no obstructing stone.", "hydronephrosis", "N13.30"),
     ("IMPRESSION: Moderate right hydronephrosis due to an obstructing UVJ stone.", "hydronephrosis", "N13.2"),
+    # degenerative change takes the examined joint or spine; meningioma of a brain exam is cerebral
+    ("XR ABDOMEN 2 VIEWS\nIMPRESSION: Nonobstructive bowel gas pattern. Degenerative changes.", "Degenerative changes",
+     "M47.816"),
+    ("MRI BRAIN\nIMPRESSION: Incidental 9 mm right frontal convexity meningioma.", "convexity meningioma", "D32.0"),
+    ("MRI THORACIC SPINE\nIMPRESSION: T6 intradural meningioma.", "meningioma", "D32.1"),
 ])
 def test_site_context(rules_nlp, text, span, code):
     assert _code(rules_nlp, text, span) == code
@@ -122,3 +127,25 @@ def test_lung_nodule_not_made_thyroid_by_another_organ_of_the_report(rules_nlp):
                                  ("thyroid", "ANATOMY")])
     codes = [(e.text, e._.icd10cm) for e in doc.ents if e.label_ == "FINDING"]
     assert codes[:2] == [("pulmonary nodule", "R91.1"), ("nodule", "R91.1")]
+
+
+@pytest.mark.parametrize("text,code", [
+    ("CT RIGHT WRIST\nFINDINGS: The scaphoid waist fracture shows sclerotic margins, indicating nonunion.\n"
+     "IMPRESSION: Established nonunion of the scaphoid waist fracture.", "S62.023K"),
+    ("XR LEFT TIBIA\nIMPRESSION: Open tibial shaft fracture, now with malunion.", None),
+])
+def test_bare_nonunion_takes_the_fracture_code_with_its_7th_character(rules_nlp, text, code):
+    doc = _doc(rules_nlp, text, [("scaphoid waist fracture", "FINDING"), ("nonunion", "FINDING"),
+                                 ("nonunion", "FINDING", 2)] if "WRIST" in text else [("malunion", "FINDING")])
+    got = [e._.icd10cm for e in doc.ents if "union" in e.text]
+    assert got == ([code, code] if code else [None])   # no fracture span: no code searched from the word alone
+
+
+@pytest.mark.parametrize("text,code", [
+    ("CT RIGHT WRIST WITHOUT CONTRAST\nIMPRESSION: Early radioscaphoid degenerative change.", "M19.031"),
+    ("XR BILATERAL KNEES\nIMPRESSION: Degenerative changes.", "M17.0"),
+    ("XR LEFT KNEE 3 VIEWS\nIMPRESSION: Mild degenerative changes.", "M17.12"),
+])
+def test_degenerative_change_is_the_osteoarthritis_of_the_examined_joint_and_side(rules_nlp, text, code):
+    doc = rules_nlp(text)
+    assert [e._.icd10cm for e in doc.ents if e.label_ == "FINDING"] == [code]

@@ -74,6 +74,7 @@ def test_assertion_without_rules_warns_and_leaves_doc(rules_nlp):
     ("Five year old with cough.", ["cough"], ["present"]),
     ("Risks including infection and bleeding were discussed.", ["infection", "bleeding"], ["hypothetical", "hypothetical"]),
     ("Adenopathy cannot be completely excluded.", ["Adenopathy"], ["uncertain"]),
+    ("Sclerotic margins and no bridging trabeculae, indicating nonunion.", ["nonunion"], ["present"]),
 ])
 def test_assertion_radiology_constructions(rules_nlp, text, terms, expected):
     assert _assert(rules_nlp, text, terms) == expected

@@ -31,7 +31,7 @@ from .. import icd_specificity as spec
 from ..datafiles import iter_jsonl, resource_path
 from ..errors import ResourceError
 from ..extensions import register_extensions, section_at
-from ..lexicons import Concept, concepts_by_code, finding_index, findings, norm, term_maps
+from ..lexicons import Concept, concepts_by_code, finding_index, findings, norm, region_index, term_maps
 
 EXAM_SECTIONS = {"exam", "technique"}
 CONTEXT_LABELS = {"ANATOMY", "LATERALITY", "VIEWS", "CONTRAST"}
@@ -193,6 +193,36 @@ _HEALING_COMPLICATION = (
 # a complication only asked about ("eval nonunion", "r/o delayed union", "? nonunion") is not documented
 _COMPLICATION_UNCERTAIN = re.compile(r"(?:\b(?:eval|evaluate|evaluation|assess|r/o|rule out|question of|concern for|"
                                      r"possible|suspected)\b|\?)[^.;,]{0,15}$", re.IGNORECASE)
+
+
+# a bare healing complication ("established nonunion", "malunion") names no bone of its own
+_COMPLICATION_SPAN = re.compile(r"^(?:(?:established|persistent|fibrous|atrophic|hypertrophic|early|probable)\s+)*"
+                                r"(non-?union|mal-?union|delayed (?:union|healing))$")
+_CLOSED_7TH = {"nonunion": "K", "malunion": "P", "delayed": "G"}
+_OPEN_7TH = {"nonunion": "M", "malunion": "Q", "delayed": "H"}
+
+
+def fracture_complications(findings) -> None:
+    """A bare "nonunion" / "malunion" / "delayed union" span is of the fracture the report names: the fracture
+    code of its sentence (else of the nearest fracture mention before it) with the complication's 7th character
+    (K/P/G, M/Q/H for an open fracture), not a code searched from the word alone (ICD-10-CM I.C.19.a)."""
+    fractures = [e for e in findings if e._.icd10cm and e._.icd10cm.startswith("S")
+                 and len(e._.icd10cm.replace(".", "")) == 7 and re.search(r"fracture|\bfx\b", e.text, re.IGNORECASE)]
+    for e in findings:
+        m = _COMPLICATION_SPAN.match(norm(e.text))
+        if not m:
+            continue
+        kind = "nonunion" if "non" in m.group(1) else "malunion" if "mal" in m.group(1) else "delayed"
+        same = [f for f in fractures if f.sent == e.sent] if e.doc.has_annotation("SENT_START") else []
+        before = [f for f in fractures if f.start < e.start]
+        src = (same or before[-1:] or fractures[:1])
+        if not src:
+            e._.icd10cm = None
+            continue
+        code = src[0]._.icd10cm
+        new = code[:-1] + (_CLOSED_7TH if code[-1] in "ADGKPS" else _OPEN_7TH)[kind]
+        if _valid_code(new):
+            e._.icd10cm, e._.concept = new, src[0]._.concept
 
 
 def healing_code(span: Span, code: str | None) -> str | None:
@@ -860,7 +890,8 @@ class Normalizer:
         base = lookup_concept(head)
         # a span that is itself a multi-word term of its concept ("pulmonary nodule") is made specific by its own
         # sentence only, not by another organ the report names elsewhere ("... thyroid nodule", "thyroid US")
-        own_term = base is not None and len(head.split()) > 1 and finding_index().get(head) is base
+        own_term = (base is not None and len(head.split()) > 1 and finding_index().get(head) is base
+                    and any(w in region_index() for w in head.split()[:-1]))
         local = {t.lower_ for t in doc[lo:hi]} | {t.lower_ for t in span}
         if base is not None and base.body_system == "respiratory" and (local & LUNG_LOBE_WORDS or (
                 local & {"lobe", "lobes"} and local & {"upper", "middle", "lower"})):
@@ -899,6 +930,7 @@ class Normalizer:
         if self.refine_codes:
             self._harmonize(findings)
         harmonize_context_codes(findings)
+        fracture_complications(findings)
         return doc
 
     @staticmethod
