@@ -34,7 +34,8 @@ def _code(nlp, text, span):
     ("FINDINGS: Atherosclerosis of the aortic arch.", "Atherosclerosis", "I70.0"),
     # bare degenerative changes in a chest exam are of the thoracic spine; elsewhere the named joint/region
     ("EXAM: CHEST PA AND LATERAL\nFINDINGS: Mild degenerative changes.", "degenerative changes", "M47.814"),
-    ("EXAM: RIGHT KNEE 3 VIEWS\nFINDINGS: Moderate degenerative changes.", "degenerative changes", "M19.90"),
+    # (the knee's osteoarthritis; no side here: the spans are set by hand, without the title's LATERALITY span)
+    ("EXAM: RIGHT KNEE 3 VIEWS\nFINDINGS: Moderate degenerative changes.", "degenerative changes", "M17.10"),
     # index: Calicectasis N28.89 (not hydronephrosis)
     ("FINDINGS: Mild caliectasis of the left kidney.", "caliectasis", "N28.89"),
     # Nodule(s), thyroid E04.1 (plural too); multinodular goiter only when written

@@ -54,7 +54,8 @@ GENERIC_CONCEPTS = frozenset({"fracture_unspecified", "solitary_pulmonary_nodule
                               "thickening", "enlargement", "dislocation", "contusion", "foreign_body", "scarring",
                               "infection", "abscess", "atrophy", "degenerative_changes", "arthritis", "osteoarthritis",
                               "hernia", "stone", "calculus", "carcinoma", "cancer", "tumor", "metastasis",
-                              "laceration", "screening_encounter", "greenstick_fracture", "hemorrhage_nos"})
+                              "laceration", "screening_encounter", "greenstick_fracture", "hemorrhage_nos",
+                              "joint_stiffness", "joint_instability"})
 LAT_WORDS = {"left": "left", "right": "right", "bilateral": "bilateral", "bilaterally": "bilateral",
              "both": "bilateral", "b/l": "bilateral", "lt": "left", "rt": "right", "l": "left", "r": "right"}
 ACUITY_WORDS = {"acute": "acute", "subacute": "acute", "chronic": "chronic", "recurrent": "chronic"}
@@ -414,6 +415,25 @@ UNIT_TOKENS = frozenset({"mci", "msv", "mgy", "mbq", "cgy", "gy", "ml", "cc"})
 # the title says no more than the word (score 1.0: "hemorrhage" -> R58); a partial match adds an organ or a
 # condition the report did not name ("obstruction" -> K22.2 esophageal obstruction)
 SINGLE_WORD_MIN_SEARCH_SCORE = 1.0
+# codes the ICD-10-CM title search must never give a FINDING span: external causes (V00-Y99: the activity code
+# Y93.9 for "increased activity", a place or status code) come only from the lexicon's external-cause concepts,
+# and a drug's poisoning / adverse-effect / underdosing code (T36-T50) or a toxic effect (T51-T65) is not what a
+# report's drug name means ("oral contraceptives" is long-term use, Z79.3, not T38.4X6A)
+FALLBACK_EXCLUDED = re.compile(r"^(?:[VWXY]|T3[6-9]|T4\d|T5\d|T6[0-5])")
+FALLBACK_SEARCH_LIMIT = 10
+
+
+def fallback_code(hits, min_score: float) -> str | None:
+    """The best-ranked ICD-10-CM search hit (code, score) that scores ``min_score`` or more and is not a code a
+    finding cannot have (FALLBACK_EXCLUDED), else None."""
+    for code, score in hits:
+        if score < min_score:
+            return None
+        if not FALLBACK_EXCLUDED.match(code):
+            return code
+    return None
+
+
 SCOPES = ("window", "sentence", "exam", "procedure", "document")
 WINDOW = 6  # tokens on each side of the span for the "window" scope
 
@@ -814,12 +834,13 @@ class Normalizer:
         if self.fallback_search:
             try:
                 from ..codesets.icd10cm import load_icd10cm
-                hits = load_icd10cm().search(span.text, limit=1)
+                hits = load_icd10cm().search(span.text, limit=FALLBACK_SEARCH_LIMIT)
             except (ImportError, OSError, ValueError):  # the search index is optional at run time
                 hits = []
             min_score = self.min_search_score if len(key.split()) > 1 else SINGLE_WORD_MIN_SEARCH_SCORE
-            if hits and hits[0][1] >= min_score:
-                span._.icd10cm = hits[0][0]
+            code = fallback_code(hits, min_score)
+            if code is not None:
+                span._.icd10cm = code
 
     def _specialize(self, span: Span) -> Concept | None:
         """"fracture" + a nearby "rib" -> the "rib fracture" concept; also the exam's anatomy words."""
