@@ -344,3 +344,11 @@ def test_views_given_per_region_of_a_two_region_radiograph(nlp):
                    "and three views of the left foot were obtained.\n\nIMPRESSION: No fracture.")
     assert sorted((f["region"], f["views"]) for f in rec["frames"]) == [("ankle", 3), ("foot", 3)]
     assert lines(rec) == [("73610", ("LT",), 1), ("73630", ("LT",), 1)]
+
+
+def test_xenon_ventilation_agent_billed_by_its_isotope_not_by_the_word_gas(nlp):
+    rec = run(nlp, "NUCLEAR MEDICINE LUNG VENTILATION AND PERFUSION SCAN\nHx: pleuritic chest pain.\nXe-133 18 mCi inhaled "
+                   "for ventilation; Tc-99m MAA 4.1 mCi IV for perfusion.\nIMP: No evidence of pulmonary embolism.")
+    assert {(h["code"], h["units"]) for h in rec["hcpcs"]} == {("A9558", 2), ("A9540", 1)}
+    rec = run(nlp, "NM GASTRIC EMPTYING\nTc-99m sulfur colloid 1 mCi in egg. Bowel gas noted.\nIMP: Normal.")
+    assert "A9558" not in {h["code"] for h in rec["hcpcs"]}

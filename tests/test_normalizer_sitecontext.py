@@ -149,3 +149,8 @@ def test_bare_nonunion_takes_the_fracture_code_with_its_7th_character(rules_nlp,
 def test_degenerative_change_is_the_osteoarthritis_of_the_examined_joint_and_side(rules_nlp, text, code):
     doc = rules_nlp(text)
     assert [e._.icd10cm for e in doc.ents if e.label_ == "FINDING"] == [code]
+
+
+def test_post_stroke_deficit_is_a_sequela_code(rules_nlp):
+    doc = _doc(rules_nlp, "Hx: post-stroke dysphagia, feeding tube placed.", [("post-stroke dysphagia", "FINDING")])
+    assert [e._.icd10cm for e in doc.ents] == ["I69.391"]

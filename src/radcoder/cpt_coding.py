@@ -687,6 +687,11 @@ _DOSE = r"(\d+(?:\.\d+)?)\s*(mci|mbq|uci|µci|μci|microcuries?|millicuries?)\b"
 _RP_CACHE: dict = {}
 
 
+# radiopharmaceutical short names that are no agent name of their own ('Xe-133 gas')
+GENERIC_AGENT_NAMES = frozenset({"gas"})
+ELEMENT_NAMES = {"xe": "xenon", "tc": "technetium", "tl": "thallium", "ga": "gallium", "in": "indium", "rb": "rubidium"}
+
+
 def _iso_variants(iso: str) -> list[str]:
     el, num = iso.lower().split("-")
     return [f"{el}-{num}", f"{el}{num}", f"{el} {num}", f"{num}{el}", f"{num}-{el}"]
@@ -711,6 +716,10 @@ def _radiopharm_lexicon(hcpcs) -> list[tuple[str, str, str | None]]:
         base = re.sub(r"\s*\([^)]*\)", "", name).strip().lower()
         base = re.sub(r"\s+capsules?(?:\(s\))?$", "", base)
         aliases = {base}
+        if base in GENERIC_AGENT_NAMES and iso:
+            # 'Xe-133 gas': the agent is named by its isotope ('Xe-133', 'xenon-133'), never by the bare word
+            el, num = iso.lower().split("-")
+            aliases = set(_iso_variants(iso)) | {f"{ELEMENT_NAMES.get(el, el)}-{num}", f"{ELEMENT_NAMES.get(el, el)} {num}"}
         if pm:
             ab = pm.group(1).lower()
             if not re.search(r"ucsf|ucla", ab):

@@ -75,6 +75,10 @@ def test_assertion_without_rules_warns_and_leaves_doc(rules_nlp):
     ("Risks including infection and bleeding were discussed.", ["infection", "bleeding"], ["hypothetical", "hypothetical"]),
     ("Adenopathy cannot be completely excluded.", ["Adenopathy"], ["uncertain"]),
     ("Sclerotic margins and no bridging trabeculae, indicating nonunion.", ["nonunion"], ["present"]),
+    # "negative" before a sign negates it; after a test it negates only that test; a negative screen was performed
+    ("Gallstones. Negative sonographic Murphy sign.", ["Gallstones", "sonographic Murphy sign"], ["present", "negated"]),
+    ("Snuffbox tenderness, radiographs negative.", ["Snuffbox tenderness"], ["present"]),
+    ("IMPRESSION: Negative bilateral screening mammogram.", ["screening"], ["present"]),
 ])
 def test_assertion_radiology_constructions(rules_nlp, text, terms, expected):
     assert _assert(rules_nlp, text, terms) == expected
@@ -113,8 +117,9 @@ def test_assertion_radiology_constructions(rules_nlp, text, terms, expected):
     # hypothetical
     ("Colorectal cancer screening.", ["Colorectal cancer"], ["hypothetical"]),
     ("Postmenopausal, screening.", ["Postmenopausal"], ["present"]),
-    # the condition a screen looks for is not found by the screen's name ("Negative AAA screen")
-    ("Negative AAA screen.", ["AAA"], ["hypothetical"]),
+    # the condition a negative screen looked for was not found ("Negative AAA screen"), as the authored gold reads it
+    ("Negative AAA screen.", ["AAA"], ["negated"]),
+    ("AAA screen.", ["AAA"], ["hypothetical"]),
     # what an exam protocol or an alert is named after was looked for, not found
     ("CT ANGIOGRAM CHEST, PE PROTOCOL", ["PE"], ["hypothetical"]),
     ("INDICATION: Code stroke. Left facial droop.", ["stroke", "facial droop"], ["hypothetical", "present"]),

@@ -140,7 +140,12 @@ class AssertionDetector:
         """A forward negation or uncertainty cue with nothing after it in its clause ("Fever: no",
         "Edema: none.", "Mesenteric adenitis possible.") is turned into a short backward cue."""
         out = []
+        # a cue with its own backward rule ("negative": "Murphy sign negative") keeps that rule's scope at a clause end
+        backward_at = {(s, e) for s, e, r in cues if r.direction == "BACKWARD"}
         for s, e, r in cues:
+            if r.direction == "FORWARD" and (s, e) in backward_at:
+                out.append((s, e, r))
+                continue
             if r.category in ("NEGATED", "UNCERTAIN") and r.direction in ("FORWARD", "BACKWARD") and s > 0 \
                     and not r.literal.endswith(":"):
                 send = sent_of(s)[1]
