@@ -41,10 +41,13 @@ def test_arterial_duplex_of_legs_is_one_frame(nlp):
     assert [(f["region"], f["laterality"]) for f in fr] == [("lower_extremity_arteries", "bilateral")]
 
 
-def test_renal_us_with_both_kidneys_is_bilateral(nlp):
+def test_renal_us_of_both_kidneys_is_the_retroperitoneal_study_without_side(nlp):
+    # GUIDELINE §7.23.3: the code's region, no side (76770 has none), as for the scrotum
     fr = frames(nlp, "RENAL ULTRASOUND COMPLETE\nHistory: AKI.\nFindings: Right kidney 11.8 cm, left 11.2 cm. "
                      "No hydronephrosis.\nImpression: Normal.")
-    assert fr == [{"modality": "US", "region": "kidney", "laterality": "bilateral", "contrast": "na", "views": None}]
+    assert fr == [{"modality": "US", "region": "retroperitoneum", "laterality": None, "contrast": "na", "views": None}]
+    fr = frames(nlp, "US LEFT KIDNEY\nHistory: Stone.\nImpression: No hydronephrosis.")
+    assert [(f["region"], f["laterality"]) for f in fr] == [("kidney", "left")]
 
 
 def test_scrotal_us_side_not_evaluated(nlp):
@@ -339,10 +342,12 @@ def test_compound_view_name_is_one_view(nlp):
     assert fr[0]["views"] == 2
 
 
-def test_renal_us_side_abbreviations_give_bilateral(nlp):
+def test_renal_us_side_abbreviations_give_both_kidneys(nlp):
     fr = frames(nlp, "US RENAL LIMITED\nHX: AKI.\nRK 11.0 cm, LK 11.6 cm. Moderate hydronephrosis.\n"
                      "IMP: Hydronephrosis.")
-    assert fr[0]["region"] == "kidney" and fr[0]["laterality"] == "bilateral"
+    assert fr[0]["region"] == "retroperitoneum" and fr[0]["laterality"] is None   # both kidneys (§7.23.3)
+    fr = frames(nlp, "US RENAL LIMITED\nHX: AKI.\nRK 11.0 cm. Moderate hydronephrosis.\nIMP: Hydronephrosis.")
+    assert fr[0]["region"] == "kidney" and fr[0]["laterality"] == "right"
 
 
 def test_focused_quadrant_us_is_abdomen(nlp):

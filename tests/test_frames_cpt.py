@@ -352,3 +352,29 @@ def test_xenon_ventilation_agent_billed_by_its_isotope_not_by_the_word_gas(nlp):
     assert {(h["code"], h["units"]) for h in rec["hcpcs"]} == {("A9558", 2), ("A9540", 1)}
     rec = run(nlp, "NM GASTRIC EMPTYING\nTc-99m sulfur colloid 1 mCi in egg. Bowel gas noted.\nIMP: Normal.")
     assert "A9558" not in {h["code"] for h in rec["hcpcs"]}
+
+
+@pytest.mark.parametrize("text,frame,codes", [
+    ("XR BONE AGE\nHx: short stature.\nSingle PA view of the left hand and wrist.\nIMPRESSION: Bone age 9 years.",
+     ("XR", "hand"), {"77072"}),
+    ("TUNNELED HEMODIALYSIS CATHETER PLACEMENT. INDICATION: ESRD. PROCEDURE: Under ultrasound guidance the right "
+     "internal jugular vein was accessed. Under fluoroscopic guidance a tunneled hemodialysis catheter was placed. "
+     "IMPRESSION: Successful placement.", ("IR", "central_venous_access"), {"36558", "77001"}),
+    ("US RIGHT GROIN, LIMITED\nHx: groin mass after cath.\nIMP: Hematoma.", ("US", "lower_extremity"), {"76882"}),
+    ("CT ENTEROGRAPHY\nClinical history: Crohn disease.\nTECHNIQUE: CT of the abdomen and pelvis with IV contrast.\n"
+     "IMPRESSION: Active ileitis.", ("CT", "abdomen_pelvis"), {"74177"}),
+    ("PNEUMATIC REDUCTION OF INTUSSUSCEPTION\nHistory: colicky pain.\nUnder fluoroscopy air was insufflated.\n"
+     "IMPRESSION: Successful reduction.", ("FLUORO", "colon"), {"74283"}),
+    # a view named as the place of a finding is no view obtained: the title's two views stand
+    ("XR NECK SOFT TISSUE 2 VIEWS\nHx: stridor.\nSubglottic narrowing on the frontal view.\nIMP: Croup.",
+     ("XR", "soft_tissue_neck"), {"70360"}),
+])
+def test_exam_names_and_their_codes(nlp, text, frame, codes):
+    rec = run(nlp, text)
+    assert (rec["frames"][0]["modality"], rec["frames"][0]["region"]) == frame
+    assert {c["code"] for c in rec["cpt"]} == codes
+
+
+def test_soft_tissue_neck_title_views_kept(nlp):
+    rec = run(nlp, "XR NECK SOFT TISSUE 2 VIEWS\nHx: stridor.\nSubglottic narrowing on the frontal view.\nIMP: Croup.")
+    assert rec["frames"][0]["views"] == 2

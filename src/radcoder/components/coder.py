@@ -140,7 +140,8 @@ class Coder:
             g = self._separate_guidance(code, fr)
             if g is not None and g.guidance in RECORDED_IMAGE_GUIDANCE and not IMAGE_DOC_RE.search(text):
                 g = None  # US guidance requires a permanently recorded image (incomplete_guidance_documentation)
-            extra = self._other_guidance(code, fr, text) if g is not None else []
+            # (a second guidance modality is its own service even when the first lacks its documentation)
+            extra = self._other_guidance(code, fr, text) if fr.get("guidance") and code.modality == "IR" else []
             for g in ([g] if g is not None else []) + extra:
                 if all(ln.code != g.code for ln in lines):
                     gm = [m for m in (["26"] if setting == "professional" and g.pctc == 1 else

@@ -840,8 +840,19 @@ def _views_of_region(text: str, region: str) -> int | None:
     return None
 
 
+# a view named as the place of a finding ("narrowing of the trachea on the frontal view"), not as one obtained
+VIEW_AS_PLACE_RE = re.compile(r"\b(?:on|in) (?:the )?(?:[a-z-]+ ){0,2}views?\b")
+ACQUIRED_RE = re.compile(r"\b(?:obtained|performed|acquired|submitted|taken|provided)\b")
+
+
+def _not_view_places(text: str) -> str:
+    """``text`` without the sentences that name a view only as the place of a finding."""
+    return " ".join(s for s in re.split(r"(?<=[.;\n])", text)
+                    if not (VIEW_AS_PLACE_RE.search(s) and not ACQUIRED_RE.search(s)))
+
+
 def _view_sentences(text: str) -> str:
-    return " ".join(s for s in re.split(r"(?<=[.;\n])", text) if re.search(r"\bviews?\b", s))
+    return " ".join(s for s in re.split(r"(?<=[.;\n])", _not_view_places(text)) if re.search(r"\bviews?\b", s))
 
 
 def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: int) -> None:
@@ -870,6 +881,8 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
                 keep["evidence"] = keep["evidence"] + f["evidence"]
                 keep["laterality"] = keep["laterality"] or f["laterality"]
             keep["region"] = combined
+            if keep["modality"] == "XR":  # 'XR NECK SOFT TISSUE 2 VIEWS': the title's views are the combined exam's
+                keep["views"] = _count_views(title) or keep["views"]
     # the parts of a multi-region exam whose technique gives each its own contrast ('MRA head: ...; MRA neck: ...')
     if len(frames) > 1 and technique:
         for fr in frames:
@@ -917,7 +930,7 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
                 and (VIEWS_NUM_RE.search(title) or (VIEW_NAME_RE.search(title) and _views_numbered(
                     NOT_OBTAINED_RE.sub(" ", technique or _view_sentences(body))))):
             # (a title that names its views counts only against a number of views the report gives)
-            n = _count_done_views(technique) if technique else _count_done_views(_view_sentences(body))
+            n = _count_done_views(_not_view_places(technique)) if technique else _count_done_views(_view_sentences(body))
             minimum = bool(VIEWS_MIN_RE.search(title))
             if n and n != fr["views"] and not (minimum and n > fr["views"]):
                 fr["title_views"], fr["views"] = fr["views"], n
@@ -985,6 +998,12 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
         if fr["modality"] == "DUPLEX" and fr.get("extent") is None and fr["laterality"] == "bilateral" \
                 and fr["region"] != "extremity_arteries" and fr.get("procedure") is None:
             fr["extent"] = "complete"
+    # §7.23.3: an ultrasound of both kidneys is the retroperitoneal study (76770/76775, a code without sides): its
+    # region is the code's and it states no side, as the scrotum and the neck soft tissues do (§7.22.7)
+    for fr in frames:
+        if fr["modality"] == "US" and fr["region"] == "kidney" and fr["laterality"] == "bilateral" \
+                and fr.get("procedure") is None:
+            fr["region"], fr["laterality"] = "retroperitoneum", None
     # a skeletal survey that the report does not call limited is the complete (axial and appendicular) survey;
     # the infant survey has a code of its own
     for fr in frames:
