@@ -761,3 +761,19 @@ def test_stroke_deficits_stay_the_reason_when_no_stroke_is_found(table):
     ms = [mention(text, "aphasia", "R47.01", section="indication"),
           mention(text, "acute infarct", "I63.9", assertion="negated")]
     assert codes_of(ms, text, table) == ["R47.01"]
+
+
+def test_device_the_procedure_places_is_no_status(table):
+    text = "EXAM: RIGHT PERCUTANEOUS NEPHROSTOMY\nINDICATION: Obstructing stone.\nIMPRESSION: Nephrostomy placed."
+    ms = [mention(text, "Obstructing stone", "N20.1", section="indication"),
+          mention(text, "Nephrostomy placed", "Z93.6")]
+    assert codes_of(ms, text, table) == ["N20.1"]
+    text = "XR CHEST 1V PORTABLE\nHx: PICC placed, confirm tip.\nIMPRESSION: PICC tip at the cavoatrial junction."
+    ms = [mention(text, "PICC tip", "Z95.828")]
+    assert codes_of(ms, text, table) == ["Z95.828"]   # a film checking the device evaluates it
+
+
+def test_perforated_appendicitis_with_abscess_is_one_combination_code(table):
+    text = "IMPRESSION: Perforated acute appendicitis with a periappendiceal abscess."
+    ms = [mention(text, "Perforated acute appendicitis", "K35.32"), mention(text, "periappendiceal abscess", "K35.33")]
+    assert codes_of(ms, text, table) == ["K35.33"]

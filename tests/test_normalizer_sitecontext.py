@@ -57,6 +57,9 @@ def _code(nlp, text, span, others=()):
      "M47.816"),
     ("MRI BRAIN\nIMPRESSION: Incidental 9 mm right frontal convexity meningioma.", "convexity meningioma", "D32.0"),
     ("MRI THORACIC SPINE\nIMPRESSION: T6 intradural meningioma.", "meningioma", "D32.1"),
+    # a stone of a salivary duct is sialolithiasis, not a urinary calculus
+    ("IMPRESSION: 7 mm calculus in the left Wharton duct with ductal dilatation.", "calculus", "K11.5"),
+    ("IMPRESSION: Perforated acute appendicitis.", "Perforated acute appendicitis", "K35.32"),
 ])
 def test_site_context(rules_nlp, text, span, code):
     assert _code(rules_nlp, text, span) == code
@@ -154,3 +157,9 @@ def test_degenerative_change_is_the_osteoarthritis_of_the_examined_joint_and_sid
 def test_post_stroke_deficit_is_a_sequela_code(rules_nlp):
     doc = _doc(rules_nlp, "Hx: post-stroke dysphagia, feeding tube placed.", [("post-stroke dysphagia", "FINDING")])
     assert [e._.icd10cm for e in doc.ents] == ["I69.391"]
+
+
+def test_a_grade_alone_is_not_searched_as_a_condition(rules_nlp):
+    text = "IMPRESSION: Vesicoureteral reflux, grade II on the left."
+    doc = _doc(rules_nlp, text, [("Vesicoureteral reflux", "FINDING"), ("grade II", "FINDING")])
+    assert {e.text: e._.icd10cm for e in doc.ents}["grade II"] in (None, "N13.70")   # never hemorrhoids (K64.1)

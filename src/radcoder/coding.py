@@ -528,6 +528,9 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
     sectioned = is_sectioned(mentions, has_impression)
     present = [m for m in mentions if m.code and m.assertion == "present" and code_kind(m.code) != "external"
                and not selection_rules().is_uncoded(m.code, m.section)]
+    # the device the performed procedure places ("RIGHT PERCUTANEOUS NEPHROSTOMY" ... "nephrostomy in good
+    # position") is the service billed, not a status the patient had (Z93.6, Z95.828)
+    present = [m for m in present if not _placed_by_this_procedure(m, text)]
     confirmed = [m for m in present if m.section not in reason_sections]
     indication = [m for m in present if m.section in reason_sections]
     # a diagnosis named only in the exam title or the technique is what was looked for or how the exam was
@@ -967,6 +970,24 @@ def _technique_only(m: "FindingMention", present, text: str) -> bool:
 def _title(text: str) -> str:
     """The exam title: the first non-empty line and any EXAM:/PROCEDURE:/STUDY: line, cut at inline labels."""
     return exam_title(text, ("exam", "procedure", "study"))
+
+
+_DIAGNOSTIC_TITLE_RE = re.compile(r"\b(?:xr|x-ray|radiograph\w*|film|chest|ct|cta|mri?|us|ultrasound|sonogra\w*|"
+                                  r"portable|abdomen|kub|fluoro\w*|check|position|tip)\b", re.IGNORECASE)
+_PLACEMENT_RE = re.compile(r"\b(?:placement|placed|insertion|inserted|exchange|exchanged|creation|percutaneous|"
+                           r"tunnel(?:l)?ed)\b", re.IGNORECASE)
+
+
+def _placed_by_this_procedure(m: "FindingMention", text: str) -> bool:
+    """A device status (Z93.-, Z95.8-) whose device the exam title names as the procedure performed: the title
+    names the device and a placement and is no diagnostic exam of it (a chest film for tip position keeps it)."""
+    if not (m.code.startswith("Z93") or m.code.startswith("Z95.8")):
+        return False
+    title = _title(text)
+    words = [w for w in re.findall(r"[a-z]+", (m.text or "").lower()) if len(w) > 3 and not _PLACEMENT_RE.match(w)]
+    if not words or not _PLACEMENT_RE.search(title) or _DIAGNOSTIC_TITLE_RE.search(title):
+        return False
+    return any(re.search(r"\b" + re.escape(w) + r"\b", title, re.IGNORECASE) for w in words)
 
 
 def _status_off_site(m: FindingMention, present, text: str, icd=None) -> bool:

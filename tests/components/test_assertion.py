@@ -79,6 +79,7 @@ def test_assertion_without_rules_warns_and_leaves_doc(rules_nlp):
     ("Gallstones. Negative sonographic Murphy sign.", ["Gallstones", "sonographic Murphy sign"], ["present", "negated"]),
     ("Snuffbox tenderness, radiographs negative.", ["Snuffbox tenderness"], ["present"]),
     ("IMPRESSION: Negative bilateral screening mammogram.", ["screening"], ["present"]),
+    ("Indication: colon cancer, starting chemo.", ["colon cancer", "chemo"], ["present", "hypothetical"]),
 ])
 def test_assertion_radiology_constructions(rules_nlp, text, terms, expected):
     assert _assert(rules_nlp, text, terms) == expected

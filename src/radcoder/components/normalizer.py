@@ -196,6 +196,11 @@ _COMPLICATION_UNCERTAIN = re.compile(r"(?:\b(?:eval|evaluate|evaluation|assess|r
                                      r"possible|suspected)\b|\?)[^.;,]{0,15}$", re.IGNORECASE)
 
 
+# a grade, stage or score alone ("grade II" of a reflux named before it) names no condition to search for
+GRADE_ONLY_RE = re.compile(r"^(?:grade|stage|type|class|level|category|bi-?rads|ti-?rads|li-?rads|pi-?rads)\s*"
+                           r"(?:[0-9]+|[ivx]+)[a-c]?$")
+
+
 # a bare healing complication ("established nonunion", "malunion") names no bone of its own
 _COMPLICATION_SPAN = re.compile(r"^(?:(?:established|persistent|fibrous|atrophic|hypertrophic|early|probable)\s+)*"
                                 r"(non-?union|mal-?union|delayed (?:union|healing))$")
@@ -831,7 +836,7 @@ class Normalizer:
             return
         span._.concept = None
         span._.icd10cm = None
-        if self.fallback_search:
+        if self.fallback_search and not GRADE_ONLY_RE.match(key):
             try:
                 from ..codesets.icd10cm import load_icd10cm
                 hits = load_icd10cm().search(span.text, limit=FALLBACK_SEARCH_LIMIT)
