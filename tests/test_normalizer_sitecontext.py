@@ -163,3 +163,14 @@ def test_a_grade_alone_is_not_searched_as_a_condition(rules_nlp):
     text = "IMPRESSION: Vesicoureteral reflux, grade II on the left."
     doc = _doc(rules_nlp, text, [("Vesicoureteral reflux", "FINDING"), ("grade II", "FINDING")])
     assert {e.text: e._.icd10cm for e in doc.ents}["grade II"] in (None, "N13.70")   # never hemorrhoids (K64.1)
+
+
+@pytest.mark.parametrize("text,code", [
+    ("CT LEFT HIP\nIMPRESSION: Nondisplaced left greater trochanteric fracture.", "S72.115A"),
+    # a hematoma of a limb is its contusion; the side of the exam title's anatomy ("RIGHT THIGH")
+    ("US RIGHT THIGH SOFT TISSUE, LIMITED\nHISTORY: Fall.\nIMPRESSION: Subcutaneous collection, consistent with "
+     "hematoma.", "S70.11XA"),
+])
+def test_limb_injuries_by_site_and_exam_side(rules_nlp, text, code):
+    doc = rules_nlp(text)
+    assert code in [e._.icd10cm for e in doc.ents if e.label_ == "FINDING"]

@@ -291,7 +291,8 @@ def _exam_sides(doc: Doc) -> set:
     """Sides named by LATERALITY spans in the exam/technique sections; empty when the exam is two-sided."""
     sides = set()
     for e in doc.ents:
-        if e.label_ == "LATERALITY" and section_at(doc, e.start_char) in EXAM_SECTIONS:
+        # (a side word inside the exam's ANATOMY span counts too: "US RIGHT THIGH SOFT TISSUE")
+        if e.label_ in ("LATERALITY", "ANATOMY") and section_at(doc, e.start_char) in EXAM_SECTIONS:
             for w in norm(e.text).split():
                 if w in LAT_WORDS:
                     sides.add(LAT_WORDS[w])
