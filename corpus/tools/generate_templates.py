@@ -1589,7 +1589,10 @@ def build_record(idx, exam, plan, rng) -> dict:
         modality = "DBT"
     return {"id": "T-%04d" % idx, "origin": "template", "style": plan["style"], "modality": modality,
             "setting": setting, "payer": plan["payer"], "tags": [t for t in TAGS if t in tags], "text": text,
-            "spans": spans, "frames": frames, "cpt": cpt, "hcpcs": hcpcs, "icd10cm": d.icd_list(),
+            # GUIDELINE §7.23.4: supplies (contrast, radiopharmaceuticals, drugs) are billed on the technical/global
+            # claim, never on a professional-component read
+            "spans": spans, "frames": frames, "cpt": cpt, "hcpcs": [] if setting == "professional" else hcpcs,
+            "icd10cm": d.icd_list(),
             "flags": d.flags}
 
 
