@@ -174,3 +174,11 @@ def test_a_grade_alone_is_not_searched_as_a_condition(rules_nlp):
 def test_limb_injuries_by_site_and_exam_side(rules_nlp, text, code):
     doc = rules_nlp(text)
     assert code in [e._.icd10cm for e in doc.ents if e.label_ == "FINDING"]
+
+
+def test_eye_pain_and_blurred_vision_are_integral_to_optic_neuritis(rules_nlp):
+    import radcoder
+    doc = rules_nlp("EXAM: MRI ORBITS\nREASON FOR EXAM: Left eye pain on eye movement and blurred vision.\n"
+                    "IMPRESSION: Left optic neuritis.")
+    assert {e.text: e._.icd10cm for e in doc.ents if e.label_ == "FINDING"}["eye pain"] == "H57.12"
+    assert [c["code"] for c in radcoder.to_record(doc, "t")["icd10cm"]] == ["H46.9"]
