@@ -180,5 +180,5 @@ def test_eye_pain_and_blurred_vision_are_integral_to_optic_neuritis(rules_nlp):
     import radcoder
     doc = rules_nlp("EXAM: MRI ORBITS\nREASON FOR EXAM: Left eye pain on eye movement and blurred vision.\n"
                     "IMPRESSION: Left optic neuritis.")
-    assert {e.text: e._.icd10cm for e in doc.ents if e.label_ == "FINDING"}["eye pain"] == "H57.12"
+    assert {"H57.12", "H53.8", "H46.9"} <= {e._.icd10cm for e in doc.ents if e.label_ == "FINDING"}
     assert [c["code"] for c in radcoder.to_record(doc, "t")["icd10cm"]] == ["H46.9"]
