@@ -378,3 +378,17 @@ def test_exam_names_and_their_codes(nlp, text, frame, codes):
 def test_soft_tissue_neck_title_views_kept(nlp):
     rec = run(nlp, "XR NECK SOFT TISSUE 2 VIEWS\nHx: stridor.\nSubglottic narrowing on the frontal view.\nIMP: Croup.")
     assert rec["frames"][0]["views"] == 2
+
+
+@pytest.mark.parametrize("text,codes", [
+    # MR of the abdomen and pelvis has no combined code: two exams
+    ("MRI ABDOMEN AND PELVIS WITHOUT CONTRAST - APPENDICITIS PROTOCOL\nHISTORY: 24 weeks pregnant, RLQ pain.\n"
+     "IMPRESSION: Normal appendix.", {"74181", "72195"}),
+    ("NM RENAL SCAN WITH DIURETIC (Tc-99m MAG3, FUROSEMIDE)\nHISTORY: Hydronephrosis.\nIMPRESSION: No obstruction.",
+     {"78708"}),
+    # 'PVR' of a bladder scan is the post-void residual, not a pulse volume recording
+    ("US PELVIS LIMITED - BLADDER/PVR\nHx: urinary frequency.\nIMP: Elevated post-void residual.", {"76857"}),
+])
+def test_study_names_split_and_variants(nlp, text, codes):
+    rec = run(nlp, text)
+    assert {c["code"] for c in rec["cpt"]} == codes

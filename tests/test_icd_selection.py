@@ -777,3 +777,9 @@ def test_perforated_appendicitis_with_abscess_is_one_combination_code(table):
     text = "IMPRESSION: Perforated acute appendicitis with a periappendiceal abscess."
     ms = [mention(text, "Perforated acute appendicitis", "K35.32"), mention(text, "periappendiceal abscess", "K35.33")]
     assert codes_of(ms, text, table) == ["K35.33"]
+
+
+def test_asthma_exacerbation_drops_the_uncomplicated_code(table):
+    text = "Hx: asthma exacerbation.\nIMPRESSION: Findings compatible with asthma."
+    ms = [mention(text, "asthma exacerbation", "J45.901", section="indication"), mention(text, "asthma", "J45.909", nth=1)]
+    assert codes_of(ms, text, table) == ["J45.901"]

@@ -182,3 +182,17 @@ def test_eye_pain_and_blurred_vision_are_integral_to_optic_neuritis(rules_nlp):
                     "IMPRESSION: Left optic neuritis.")
     assert {"H57.12", "H53.8", "H46.9"} <= {e._.icd10cm for e in doc.ents if e.label_ == "FINDING"}
     assert [c["code"] for c in radcoder.to_record(doc, "t")["icd10cm"]] == ["H46.9"]
+
+
+def test_side_label_and_side_of_the_same_condition_beat_a_bilateral_exam(shipped_nlp):
+    text = ("US CAROTID DUPLEX BILATERAL\nFINDINGS:\nRight: Smooth walls without plaque.\nLeft: Heterogeneous plaque "
+            "at the bulb.\nIMPRESSION:\n1. Left ICA stenosis of 70-99%, with heterogeneous plaque.")
+    doc = shipped_nlp(text)
+    codes = [(e.text, e._.icd10cm) for e in doc.ents if e.label_ == "FINDING" and "plaque" in e.text]
+    assert [c for _, c in codes] == ["I65.21", "I65.22", "I65.22"]
+
+
+def test_prostate_enlargement_with_urinary_symptoms_is_n40_1(rules_nlp):
+    doc = _doc(rules_nlp, "Hx: urinary frequency and weak stream.\nIMP: Enlarged prostate.",
+               [("Enlarged prostate", "FINDING")])
+    assert [e._.icd10cm for e in doc.ents] == ["N40.1"]

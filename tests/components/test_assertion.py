@@ -80,6 +80,9 @@ def test_assertion_without_rules_warns_and_leaves_doc(rules_nlp):
     ("Snuffbox tenderness, radiographs negative.", ["Snuffbox tenderness"], ["present"]),
     ("IMPRESSION: Negative bilateral screening mammogram.", ["screening"], ["present"]),
     ("Indication: colon cancer, starting chemo.", ["colon cancer", "chemo"], ["present", "hypothetical"]),
+    ("Acute appendicitis without perforation or abscess.", ["Acute appendicitis without perforation", "abscess"],
+     ["present", "negated"]),
+    ("Acute LLQ pain. Question left ovarian torsion.", ["LLQ pain", "ovarian torsion"], ["present", "hypothetical"]),
 ])
 def test_assertion_radiology_constructions(rules_nlp, text, terms, expected):
     assert _assert(rules_nlp, text, terms) == expected

@@ -48,6 +48,7 @@ STATUS_POST = ("s/p", "status post", "post")
 # a historical cue that starts the span itself ("former smoker", guideline §7.1) governs it
 IN_SPAN_HISTORICAL = frozenset({"former", "remote", "previous", "prior"})
 ALTERNATIVE_WORDS = {"or", "versus", "vs", "vs.", "and/or", "/"}
+IN_SPAN_NEGATIONS = {"without", "no", "not"}
 # backward cues whose scope ends at a comma or at another cue before them
 BACKWARD_SHORT = frozenset({"versus", "vs", "vs.", "?"})
 
@@ -261,7 +262,9 @@ class AssertionDetector:
             sa, sb = spans[a], spans[b]
             between = [t.lower_ for t in doc[sa.end:sb.start]]
             if 0 < len(between) <= 3 and any(w in ALTERNATIVE_WORDS for w in between) and \
-                    all(w in ALTERNATIVE_WORDS or w in {",", "a", "an", "the", "and"} for w in between):
+                    all(w in ALTERNATIVE_WORDS or w in {",", "a", "an", "the", "and"} for w in between) and \
+                    not any(t.lower_ in IN_SPAN_NEGATIONS for t in sa[1:]):
+                # (not "appendicitis without perforation or abscess": the 'or' joins the negated complications)
                 alternative.update((a, b))
         out = []
         for k, span in enumerate(spans):
@@ -280,6 +283,10 @@ class AssertionDetector:
                 other = [c for c in cues if doc[c[0]:c[1]].text.lower() not in ALTERNATIVE_WORDS]
                 l2, c2 = self._decide(span.start, span.end, other, sent.start, sent.end)
                 if l2 in ("negated", "hypothetical"):
+                    label, cue = l2, c2
+                elif any(t.lower_ in IN_SPAN_NEGATIONS for t in span[1:]) and cue[0] >= span.end:
+                    # "acute appendicitis without perforation or abscess": the alternatives are the negated
+                    # complications the span names, not a differential of the finding
                     label, cue = l2, c2
             if label == "present" and len(span) > 1 and span[0].lower_ in IN_SPAN_HISTORICAL \
                     and not PROCEDURE_RE.search(span.text.strip()):

@@ -1004,6 +1004,11 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
         if fr["modality"] == "US" and fr["region"] == "kidney" and fr["laterality"] == "bilateral" \
                 and fr.get("procedure") is None:
             fr["region"], fr["laterality"] = "retroperitoneum", None
+    # MR of the abdomen and pelvis has no combined code: two exams, two frames (74181-74183 + 72195-72197)
+    for fr in list(frames):
+        if fr["modality"] == "MR" and fr["region"] == "abdomen_pelvis" and fr.get("procedure") is None:
+            fr["region"] = "abdomen"
+            frames.insert(frames.index(fr) + 1, dict(fr, region="pelvis", evidence=list(fr["evidence"])))
     # a skeletal survey that the report does not call limited is the complete (axial and appendicular) survey;
     # the infant survey has a code of its own
     for fr in frames:

@@ -149,6 +149,23 @@ def choose_code(concept: Concept, span: Span) -> str | None:
         found = {LAT_WORDS[w] for w in words if w in LAT_WORDS}
         if "left" in found and "right" in found:
             found = {"bilateral"}
+        if not found:
+            # the side label heading the finding's line ("Left: heterogeneous plaque at the bulb")
+            text = span.doc.text
+            line_start = text.rfind("\n", 0, span.start_char) + 1
+            m = _SIDE_LABEL.match(text, line_start + len(text[line_start:span.start_char]) -
+                                  len(text[line_start:span.start_char].lstrip()))
+            if m and m.end() <= span.start_char:
+                found = {LAT_WORDS[m.group(1).lower()]}
+        if not found:
+            # the same condition already coded with its side earlier in the sentence ("Left ICA stenosis ..., with
+            # heterogeneous plaque"): that side
+            sent = span.sent if span.doc.has_annotation("SENT_START") else span.doc[:]
+            by_code = {c: side for side, c in concept.laterality.items()}
+            sides = {by_code[e._.icd10cm] for e in span.doc.ents if e.label_ == "FINDING" and e.start < span.start
+                     and e.start >= sent.start and e._.icd10cm in by_code}
+            if len(sides) == 1:
+                found = sides
         if not found and _exam_side_applies(span, _concept_words(concept)):
             # no side next to the finding: the side of the performed exam (one-sided exams only)
             found = _exam_sides(span.doc)
