@@ -783,3 +783,11 @@ def test_asthma_exacerbation_drops_the_uncomplicated_code(table):
     text = "Hx: asthma exacerbation.\nIMPRESSION: Findings compatible with asthma."
     ms = [mention(text, "asthma exacerbation", "J45.901", section="indication"), mention(text, "asthma", "J45.909", nth=1)]
     assert codes_of(ms, text, table) == ["J45.901"]
+
+
+def test_inversion_injury_fracture_answers_before_the_swelling_it_explains(table):
+    text = ("History: Inverted her left ankle stepping off a curb. Left foot swelling.\nFINDINGS: Jones fracture.\n"
+            "IMPRESSION: Nondisplaced Jones fracture of the left fifth metatarsal base. Soft tissue swelling.")
+    ms = [mention(text, "foot swelling", "R22.42", section="indication"),
+          mention(text, "Nondisplaced Jones fracture", "S92.355A"), mention(text, "Soft tissue swelling", "R22.42")]
+    assert codes_of(ms, text, table)[0] == "S92.355A"

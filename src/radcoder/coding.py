@@ -1083,7 +1083,8 @@ def confirmed_answers(mentions, reason_sections=None) -> set:
 
 
 _TRAUMA = re.compile(r"\b(fall|fell|struck|trauma|traumatic|injur\w*|mvc|mva|motor vehicle|collision|assault\w*|"
-                     r"twist\w*|blow to|hit by)\b", re.I)
+                     r"twist\w*|blow to|hit by|invert\w*|inversion|tripped|slipped|jammed|sprain\w*|"
+                     r"rolled (?:\w+ )?(?:ankle|knee)|hyperextension|dislocat\w*|tackled|crush\w*)\b", re.I)
 def body_system(code: str) -> str | None:
     """The lexicon body system of a code: its concept's, else the one body system the concepts of its 3-character
     category agree on (I82.612 takes I82.622's cardiovascular)."""
