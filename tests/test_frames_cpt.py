@@ -392,3 +392,18 @@ def test_soft_tissue_neck_title_views_kept(nlp):
 def test_study_names_split_and_variants(nlp, text, codes):
     rec = run(nlp, text)
     assert {c["code"] for c in rec["cpt"]} == codes
+
+
+@pytest.mark.parametrize("text,lines_", [
+    ("ARTERIAL PHYSIOLOGIC STUDY, BOTH LOWER EXTREMITIES (ABI WITH SEGMENTAL PRESSURES AND PVRS)\nHISTORY: Claudication.\n"
+     "FINDINGS: Segmental pressures at high thigh, low thigh, calf and ankle.\nIMPRESSION: Moderate PAD.",
+     [("93923", (), 1)]),
+    ("NUCLEAR MEDICINE THREE-PHASE BONE SCAN, BOTH FEET\nREASON FOR EXAM: Osteomyelitis?\nTECHNIQUE: 24.6 mCi Tc-99m "
+     "MDP.\nIMPRESSION: Osteomyelitis.", [("78315", (), 1)]),
+    # ', LIMITED' after the ultrasound is the ultrasound's, not the mammogram's (no 52)
+    ("EXAM: DIAGNOSTIC MAMMOGRAM LEFT WITH TOMOSYNTHESIS; ULTRASOUND LEFT BREAST, LIMITED\nCLINICAL HISTORY: Palpable "
+     "lump in the left breast.\nTECHNIQUE: Left CC and MLO views with tomosynthesis. Targeted ultrasound of the left "
+     "breast.\nIMPRESSION: Spiculated mass.", [("76642", ("LT",), 1), ("77065", ("LT",), 1)]),
+])
+def test_physiologic_three_phase_and_limited_of_the_other_exam(nlp, text, lines_):
+    assert lines(run(nlp, text)) == lines_

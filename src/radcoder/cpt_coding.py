@@ -162,6 +162,9 @@ def _region_score(code_region: str, region: str) -> float:
     from .codesets.procedures import load_regions
     regions = load_regions()
     d = regions.distance(code_region, region)
+    if d is None and code_region == "limited_area" and region and region not in ("whole_body", "multiple_areas",
+                                                                       "skull_base_to_mid_thigh"):
+        return 2.0  # a bone scan of one named part (feet, a knee) is the limited-area study
     if d is None:
         # a code for a part of the frame's region (frame 'abdomen', code 'upper_gi'): a weak match that the
         # exam statement's study-type words decide between
@@ -287,11 +290,15 @@ def _limited_for(title: str, modality: str) -> bool:
     ultrasound is limited, not the mammogram)."""
     if not LIMITED_RE.search(title):
         return False
+    previous: list = []
     for part in _TITLE_PARTS.split(title):
+        named = [m for m, rx in MODALITY_WORDS.items() if re.search(rx, part, re.IGNORECASE)]
         if LIMITED_RE.search(part):
-            named = [m for m, rx in MODALITY_WORDS.items() if re.search(rx, part, re.IGNORECASE)]
+            # (a bare ', LIMITED' continues the exam named just before it: 'ULTRASOUND LEFT BREAST, LIMITED')
+            named = named or previous
             if not named or modality in named:
                 return True
+        previous = named or previous
     return False
 
 

@@ -430,6 +430,10 @@ def _scan_modality(low: str) -> str | None:
     return hits[0][2] if hits else None
 
 
+# regions that are named by a kind of study (ankle-brachial index, pulse volume recordings), not by anatomy
+STUDY_TYPE_REGIONS = frozenset({"extremity_arteries"})
+
+
 def _scan_regions(low: str) -> list[tuple[int, int, str]]:
     lex = {k: r.region for k, r in region_index().items() if k not in NON_ANATOMY and k not in TITLE_REGION_STOP}
     lex.update(term_maps().get("ANATOMY", {}))
@@ -442,7 +446,8 @@ def _scan_regions(low: str) -> list[tuple[int, int, str]]:
     proto = [h for h in hits if re.match(r"\s*(?:mass\s+|nodule\s+)?protocol\b", low[h[1]:])]
     if proto and len(proto) < len(hits):
         hits = [h for h in hits if h not in proto]
-    outside = [h for h in hits if not any(a <= h[0] < b for a, b in paren)]
+    # (a study type named in them, 'LOWER EXTREMITIES (ABI WITH SEGMENTAL PRESSURES)', says what the exam is)
+    outside = [h for h in hits if not any(a <= h[0] < b for a, b in paren) or h[2] in STUDY_TYPE_REGIONS]
     inside = [h for h in hits if h not in outside]
     # ... unless they name a part of it ('US ABDOMEN LIMITED (PYLORUS)'): the most specific region covering the
     # imaged area (§7.18)
