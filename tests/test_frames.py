@@ -368,3 +368,15 @@ def test_mammo_views_name_the_side_imaged(nlp):
              "Left CC, MLO and ML views were obtained, with a spot compression view over the marker.\n"
              "The left breast is dense. No mass.\nIMPRESSION: No correlate.")._.get(FRAMES)
     assert fr[0]["laterality"] == "left" and fr[0]["views"] == 4 and fr[0].get("title_laterality") == "right"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("LEFT PERCUTANEOUS NEPHROSTOMY TUBE PLACEMENT\nHistory: Obstructing stone.\nIMPRESSION: Nephrostomy placed.",
+     ("IR", "kidney")),
+    ("US RIGHT THIGH SOFT TISSUE, LIMITED\nHISTORY: Swelling.\nIMPRESSION: Hematoma.", ("US", "lower_extremity")),
+    ("MR ANGIOGRAPHY LOWER EXTREMITY\nIndication: Claudication.\nIMPRESSION: SFA occlusion.",
+     ("MRA", "lower_extremity_arteries")),
+])
+def test_procedure_and_reported_regions(nlp, text, expected):
+    fr = frames(nlp, text)
+    assert (fr[0]["modality"], fr[0]["region"]) == expected
