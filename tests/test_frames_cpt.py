@@ -407,3 +407,11 @@ def test_study_names_split_and_variants(nlp, text, codes):
 ])
 def test_physiologic_three_phase_and_limited_of_the_other_exam(nlp, text, lines_):
     assert lines(run(nlp, text)) == lines_
+
+
+def test_mr_arthrogram_bills_the_injection_and_its_fluoroscopic_guidance(nlp):
+    rec = run(nlp, "MR ARTHROGRAM RIGHT HIP\nTECHNIQUE: Under fluoroscopic guidance a 22-gauge needle was placed into the "
+                   "right hip joint and dilute gadolinium was injected. MR images followed.\nIMPRESSION: Labral tear.")
+    assert lines(rec) == [("27093", ("RT",), 1), ("73722", ("RT",), 1), ("77002", (), 1)]
+    rec = run(nlp, "MRI LEFT KNEE WITH CONTRAST\nHx: Pain.\nIMP: Tear.")
+    assert [c for c, _, _ in lines(rec)] == ["73722"]
