@@ -150,13 +150,9 @@ def choose_code(concept: Concept, span: Span) -> str | None:
         if "left" in found and "right" in found:
             found = {"bilateral"}
         if not found:
-            # the side label heading the finding's line ("Left: heterogeneous plaque at the bulb")
-            text = span.doc.text
-            line_start = text.rfind("\n", 0, span.start_char) + 1
-            m = _SIDE_LABEL.match(text, line_start + len(text[line_start:span.start_char]) -
-                                  len(text[line_start:span.start_char].lstrip()))
-            if m and m.end() <= span.start_char:
-                found = {LAT_WORDS[m.group(1).lower()]}
+            # the side heading the finding's line ("Left: heterogeneous plaque at the bulb")
+            para = _paragraph_side(span)
+            found = {para} if para else set()
         if not found:
             # the same condition already coded with its side earlier in the sentence ("Left ICA stenosis ..., with
             # heterogeneous plaque"): that side
@@ -348,6 +344,20 @@ def _nearer_other(i: int, span, others) -> bool:
     return any(_token_distance(i, o) < d for o in others)
 
 
+def _paragraph_side(span: Span) -> str | None:
+    """The side leading the span's line ("RIGHT HIP: ... Small joint effusion."), else the last side label of the
+    line before the span ("Right: ... plaque. Left: ... plaque"); None when there is none or several."""
+    doc = span.doc
+    line_start = doc.text.rfind("\n", 0, span.start_char) + 1
+    m = _SIDE_HEADER.match(doc.text, line_start, span.start_char)
+    lead = m.group(1) if m else ""
+    found = spec.side_words(spec.words(lead), spec.words(lead, keep_case=True))
+    if len(found) != 1:
+        labels = _SIDE_LABEL.findall(doc.text, line_start, span.start_char)
+        found = spec.side_words(spec.words(labels[-1])) if labels else set()
+    return next(iter(found)) if len(found) == 1 else None
+
+
 def span_context(span: Span, ents=None) -> spec.Context:
     """Specificity context of a FINDING span: words within 8 tokens in its sentence, ANATOMY/LATERALITY
     entities of the sentence, the exam title's anatomy, clock positions, and the side (next to the
@@ -390,17 +400,8 @@ def span_context(span: Span, ents=None) -> spec.Context:
                 found |= spec.side_words(spec.words(e.text))
         if len(found) == 1:
             side = next(iter(found))
-    if side is None:  # a paragraph led by its side ("RIGHT HIP: ... Small joint effusion.")
-        line_start = doc.text.rfind("\n", 0, span.start_char) + 1
-        m = _SIDE_HEADER.match(doc.text, line_start, span.start_char)
-        lead = m.group(1) if m else ""
-        found = spec.side_words(spec.words(lead), spec.words(lead, keep_case=True))
-        if len(found) != 1:
-            # the last side label of the line before the span ("Right: ... plaque. Left: ... plaque")
-            labels = _SIDE_LABEL.findall(doc.text, line_start, span.start_char)
-            found = spec.side_words(spec.words(labels[-1])) if labels else set()
-        if len(found) == 1:
-            side = next(iter(found))
+    if side is None:
+        side = _paragraph_side(span)
     if side is None and _exam_side_applies(span, spec.words(span.text) + (
             list(spec.title_tokens(span._.icd10cm)[0]) if span._.icd10cm and _valid_code(span._.icd10cm) else [])):
         ex = _exam_sides(doc)
