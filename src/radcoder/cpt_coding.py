@@ -327,32 +327,32 @@ def views_caps(table) -> dict:
 _CAPS: dict = {}
 
 
-def _merge_ribs_chest(frames: list[dict], title: str) -> list[dict]:
-    """Ribs with a PA chest named in one exam statement are one exam (ribs-with-chest codes): the chest frame
-    is folded into the ribs frame."""
-    ribs = [f for f in frames if f.get("modality") == "XR" and f.get("region") == "ribs"]
+def _fold_chest(frames: list[dict], title: str, region: str, subtype: str, views_of) -> list[dict]:
+    """A radiograph of ``region`` named with a chest view in one exam statement whose code includes the chest
+    (the ``subtype`` cue of the title) is one exam: the chest frame is folded into the ``region`` frame, whose views
+    become ``views_of(region frames, chest frames)`` (unchanged when that is None)."""
+    main = [f for f in frames if f.get("modality") == "XR" and f.get("region") == region]
     chest = [f for f in frames if f.get("modality") == "XR" and f.get("region") == "chest"]
-    cue = subtype_cue("with_chest")
-    if not (ribs and chest and cue is not None and cue.search(title)):
+    cue = subtype_cue(subtype)
+    if not (main and chest and cue is not None and cue.search(title)):
         return frames
-    views = [f.get("views") for f in ribs + chest if f.get("views")]
-    r = dict(ribs[0])
-    if views:
-        r["views"] = max(views)
-    return [r if f is ribs[0] else f for f in frames if f not in chest]
+    m = dict(main[0])
+    views = views_of(main, chest)
+    if views is not None:
+        m["views"] = views
+    return [m if f is main[0] else f for f in frames if f not in chest]
+
+
+def _merge_ribs_chest(frames: list[dict], title: str) -> list[dict]:
+    """Ribs with a PA chest (ribs-with-chest codes): the most views either part names."""
+    return _fold_chest(frames, title, "ribs", "with_chest",
+                       lambda main, chest: max([f["views"] for f in main + chest if f.get("views")], default=None))
 
 
 def _merge_abdomen_chest(frames: list[dict], title: str) -> list[dict]:
-    """An acute abdomen series (abdomen views with a chest view, 74022) named in one exam statement is one exam:
-    the chest frame is folded into the abdomen frame, which then has at least its three views."""
-    abd = [f for f in frames if f.get("modality") == "XR" and f.get("region") == "abdomen"]
-    chest = [f for f in frames if f.get("modality") == "XR" and f.get("region") == "chest"]
-    cue = subtype_cue("acute_abdomen_series")
-    if not (abd and chest and cue is not None and cue.search(title)):
-        return frames
-    a = dict(abd[0])
-    a["views"] = max([3] + [f.get("views") or 0 for f in abd])
-    return [a if f is abd[0] else f for f in frames if f not in chest]
+    """An acute abdomen series (abdomen views with a chest view, 74022): at least its three views."""
+    return _fold_chest(frames, title, "abdomen", "acute_abdomen_series",
+                       lambda main, chest: max([3] + [f.get("views") or 0 for f in main]))
 
 
 ADDED_TV_RE = re.compile(r"(?:\bwith|\band|\bplus|&|\+)\s+(?:an?\s+|additional\s+)?(?:trans-?vaginal|endovaginal)\b")
