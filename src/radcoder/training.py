@@ -131,7 +131,8 @@ def train_all(out: str | Path, work_dir: str | Path = REPO / "training" / "outpu
     tmp = package(work_dir / "pipeline_no_ranker", ner, refit=refit)
     ranker_dir = None
     from .ranking.train import fit_ranker
-    records = fit_records({r: [x for x in load_authored() if x["split"] == r] for r in ("train", "dev")}, refit)
+    authored = load_authored()
+    records = fit_records({r: [x for x in authored if x["split"] == r] for r in ("train", "dev")}, refit)
     try:
         ranker_dir = fit_ranker(tmp, work_dir / "ranker", records=records)
     except ValueError as exc:  # too little training data for a ranker: ship the guideline rules alone
