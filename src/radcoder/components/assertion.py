@@ -49,6 +49,11 @@ STATUS_POST = ("s/p", "status post", "post")
 IN_SPAN_HISTORICAL = frozenset({"former", "remote", "previous", "prior"})
 ALTERNATIVE_WORDS = {"or", "versus", "vs", "vs.", "and/or", "/"}
 IN_SPAN_NEGATIONS = {"without", "no", "not"}
+
+
+def _negates_inside(span) -> bool:
+    """The span names negated complications of its finding after its head ("appendicitis without perforation")."""
+    return any(t.lower_ in IN_SPAN_NEGATIONS for t in span[1:])
 # backward cues whose scope ends at a comma or at another cue before them
 BACKWARD_SHORT = frozenset({"versus", "vs", "vs.", "?"})
 
@@ -263,7 +268,7 @@ class AssertionDetector:
             between = [t.lower_ for t in doc[sa.end:sb.start]]
             if 0 < len(between) <= 3 and any(w in ALTERNATIVE_WORDS for w in between) and \
                     all(w in ALTERNATIVE_WORDS or w in {",", "a", "an", "the", "and"} for w in between) and \
-                    not any(t.lower_ in IN_SPAN_NEGATIONS for t in sa[1:]):
+                    not _negates_inside(sa):
                 # (not "appendicitis without perforation or abscess": the 'or' joins the negated complications)
                 alternative.update((a, b))
         out = []
@@ -284,7 +289,7 @@ class AssertionDetector:
                 l2, c2 = self._decide(span.start, span.end, other, sent.start, sent.end)
                 if l2 in ("negated", "hypothetical"):
                     label, cue = l2, c2
-                elif any(t.lower_ in IN_SPAN_NEGATIONS for t in span[1:]) and cue[0] >= span.end:
+                elif _negates_inside(span) and cue[0] >= span.end:
                     # "acute appendicitis without perforation or abscess": the alternatives are the negated
                     # complications the span names, not a differential of the finding
                     label, cue = l2, c2

@@ -757,10 +757,15 @@ def _acquisition_sentences(text: str) -> str:
                     if re.search(r"\bviews?\b|\b(?:were|was) (?:obtained|performed|acquired|imaged|measured)\b", s))
 
 
+def _region_names(region: str) -> list[str]:
+    """The anatomy words that name ``region`` (``regions.jsonl`` synonyms of more than two letters)."""
+    return [k for k, v in region_index().items() if v.region == region and len(k) > 2]
+
+
 def _stated_side(text: str, region: str, rules: dict) -> str | None:
     """left / right / bilateral that ``text`` gives for ``region`` (a side word next to a name of the region, or
     'bilateral(ly)' / 'both' in a sentence naming it); None when it names none or several."""
-    names = [k for k, v in region_index().items() if v.region == region and len(k) > 2]
+    names = _region_names(region)
     names += [k for k, v in rules["title_region"].items() if v == region]
     names += [n + "s" for n in names] + [n[:-1] + "ices" for n in names if n.endswith("ex")]
     if not names or not text:
@@ -781,7 +786,7 @@ def _region_segment(technique: str, region: str | None, others: list) -> str:
     """The part of the technique labelled with the region ('head: ... ' up to the next region label)."""
     if region is None:
         return ""
-    names = lambda r: [k for k, v in region_index().items() if v.region == r and len(k) > 2] + [r.replace("_", " ")]
+    names = lambda r: _region_names(r) + [r.replace("_", " ")]
     own = "|".join(re.escape(n) for n in names(region))
     oth = "|".join(re.escape(n) for o in others if o for n in names(o))
     if not own or not oth:
@@ -831,8 +836,7 @@ def _body_text(doc: Doc, t0: int, title: str) -> str:
 def _views_of_region(text: str, region: str) -> int | None:
     """The number of views a sentence gives for one region of a multi-region radiograph ('three views of the left
     foot'); not one of a prior or recommended exam."""
-    names = sorted({k for k, v in region_index().items() if v.region == region and len(k) > 2}
-                   | {region.replace("_", " ")}, key=len, reverse=True)
+    names = sorted(set(_region_names(region)) | {region.replace("_", " ")}, key=len, reverse=True)
     rx = re.compile(r"\b" + _NUM + r"\s+(?:[a-z-]+\s+)?views?\s+of\s+(?:the\s+)?(?:(?:right|left|bilateral|both)\s+)?(?:"
                     + "|".join(re.escape(n) for n in names) + r")\b")
     for sent in re.split(r"(?<=[.;\n])", text):
@@ -969,7 +973,7 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
     # keep the discrepancy visible)
     for fr in frames:
         if fr["laterality"] in ("left", "right") and technique and fr["region"]:
-            names = [k for k, v in region_index().items() if v.region == fr["region"] and len(k) > 2]
+            names = _region_names(fr["region"])
             if fr["modality"] in ("MAMMO", "DBT") and fr["region"] == "breast" and fr.get("procedure") is None:
                 names += MAMMO_SIDE_VIEW_NAMES
             if names:

@@ -217,8 +217,6 @@ GRADE_ONLY_RE = re.compile(r"^(?:grade|stage|type|class|level|category|bi-?rads|
 # a bare healing complication ("established nonunion", "malunion") names no bone of its own
 _COMPLICATION_SPAN = re.compile(r"^(?:(?:established|persistent|fibrous|atrophic|hypertrophic|early|probable)\s+)*"
                                 r"(non-?union|mal-?union|delayed (?:union|healing))$")
-_CLOSED_7TH = {"nonunion": "K", "malunion": "P", "delayed": "G"}
-_OPEN_7TH = {"nonunion": "M", "malunion": "Q", "delayed": "H"}
 
 
 def fracture_complications(findings) -> None:
@@ -231,7 +229,7 @@ def fracture_complications(findings) -> None:
         m = _COMPLICATION_SPAN.match(norm(e.text))
         if not m:
             continue
-        kind = "nonunion" if "non" in m.group(1) else "malunion" if "mal" in m.group(1) else "delayed"
+        closed, open_ = next((c, o) for pat, c, o in _HEALING_COMPLICATION if pat.search(m.group(1)))
         same = [f for f in fractures if f.sent == e.sent] if e.doc.has_annotation("SENT_START") else []
         before = [f for f in fractures if f.start < e.start]
         src = (same or before[-1:] or fractures[:1])
@@ -239,7 +237,7 @@ def fracture_complications(findings) -> None:
             e._.icd10cm = None
             continue
         code = src[0]._.icd10cm
-        new = code[:-1] + (_CLOSED_7TH if code[-1] in "ADGKPS" else _OPEN_7TH)[kind]
+        new = code[:-1] + (closed if code[-1] in "ADGKPS" else open_)
         if _valid_code(new):
             e._.icd10cm, e._.concept = new, src[0]._.concept
 
