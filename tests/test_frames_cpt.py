@@ -415,3 +415,13 @@ def test_mr_arthrogram_bills_the_injection_and_its_fluoroscopic_guidance(nlp):
     assert lines(rec) == [("27093", ("RT",), 1), ("73722", ("RT",), 1), ("77002", (), 1)]
     rec = run(nlp, "MRI LEFT KNEE WITH CONTRAST\nHx: Pain.\nIMP: Tear.")
     assert [c for c, _, _ in lines(rec)] == ["73722"]
+
+
+def test_ultrasound_of_one_kidney_is_the_limited_retroperitoneal_study(nlp):
+    # 76770 (complete) covers both kidneys and the bladder; one kidney is 76775, and neither code takes a side
+    one = run(nlp, "EXAM: US LEFT KIDNEY\nINDICATION: Left flank pain.\nFINDINGS: The left kidney measures 11 cm. "
+                   "No hydronephrosis.\nIMPRESSION: Normal left kidney.")
+    assert lines(one) == [("76775", (), 1)]
+    both = run(nlp, "EXAM: RENAL ULTRASOUND\nINDICATION: UTI.\nFINDINGS: The right kidney measures 9 cm. The left "
+                    "kidney measures 9.2 cm. No hydronephrosis. Bladder normal.\nIMPRESSION: Normal.")
+    assert lines(both) == [("76770", (), 1)]

@@ -1013,6 +1013,11 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
         if fr["modality"] == "US" and fr["region"] == "kidney" and fr["laterality"] == "bilateral" \
                 and fr.get("procedure") is None:
             fr["region"], fr["laterality"] = "retroperitoneum", None
+        # an ultrasound of one kidney is the limited retroperitoneal study (76775): the complete study (76770) covers
+        # both kidneys and the bladder
+        elif fr["modality"] == "US" and fr["region"] == "kidney" and fr["laterality"] in ("left", "right") \
+                and fr.get("procedure") is None and fr.get("extent") is None and fr.get("subtype") is None:
+            fr["extent"] = "limited"
     # MR of the abdomen and pelvis has no combined code: two exams, two frames (74181-74183 + 72195-72197)
     for fr in list(frames):
         if fr["modality"] == "MR" and fr["region"] == "abdomen_pelvis" and fr.get("procedure") is None:
