@@ -85,7 +85,17 @@ def test_procedure_region_and_access_side(nlp):
     assert [(f["modality"], f["region"]) for f in fr] == [("IR", "peritoneum")]
     picc = frames(nlp, "PICC PLACEMENT WITH ULTRASOUND AND FLUOROSCOPIC GUIDANCE\n\nIndication: Antibiotics.\n\n"
                        "Procedure: The right basilic vein was accessed under ultrasound guidance.")
-    assert [(f["region"], f["laterality"]) for f in picc] == [("upper_extremity_veins", "right")] * 2
+    # the access codes' region (GUIDELINE §7.24), the side of the accessed vein
+    assert [(f["region"], f["laterality"]) for f in picc] == [("central_venous_access", "right")] * 2
+    arm = nlp("RIGHT ARM PICC PLACEMENT\nHx: osteomyelitis.\nUnder US guidance, micropuncture access of the right "
+              "basilic vein. Tip at the cavoatrial junction.\nIMP: Successful PICC placement.")
+    # no technique section: the guidance the body names ('Under US guidance') is the procedure's
+    assert [(f["region"], f["laterality"], f["guidance"]) for f in arm._.get(FRAMES)] == \
+        [("central_venous_access", "right", "US")]
+    # a recommended guidance is not the procedure's
+    planned = ("PICC PLACEMENT\nHx: antibiotics.\nRight basilic vein accessed, PICC placed, tip at the "
+               "cavoatrial junction.\nIMP: PICC placed. Recommend US-guided placement next time.")
+    assert [(f["region"], f["guidance"]) for f in nlp(planned)._.get(FRAMES)] == [("central_venous_access", None)]
 
 
 def test_guided_breast_procedure_uses_breast_modality(nlp):

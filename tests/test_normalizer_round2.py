@@ -80,9 +80,14 @@ def test_context_and_synonym_families(rules_nlp, text, span, code):
 
 
 def test_healing_fracture_takes_the_subsequent_encounter(rules_nlp):
-    text = "HISTORY: R forearm. FINDINGS: Greenstick fracture of the mid right radial shaft with early periosteal callus."
+    text = ("HISTORY: F/u R forearm fx, casted 2 wks ago. FINDINGS: Greenstick fracture of the mid right radial shaft "
+            "with early periosteal callus.")
     doc = _doc(rules_nlp, text, [("Greenstick fracture", "FINDING")])
     assert _codes(doc) == [("Greenstick fracture", "S52.311D")]
+    # a healing fracture found for the first time (the indication names no known fracture) is an initial encounter
+    text = "HISTORY: Fall, R forearm pain. FINDINGS: Greenstick fracture of the mid right radial shaft with early callus."
+    doc = _doc(rules_nlp, text, [("Greenstick fracture", "FINDING")])
+    assert _codes(doc) == [("Greenstick fracture", "S52.311A")]
     text = "HISTORY: R forearm. FINDINGS: Greenstick fracture of the mid right radial shaft. No callus."
     doc = _doc(rules_nlp, text, [("Greenstick fracture", "FINDING")])
     assert _codes(doc) == [("Greenstick fracture", "S52.311A")]

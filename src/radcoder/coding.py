@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from .cpt_coding import SCREENING_RE, modifiers_for, select_cpt  # noqa: F401  (re-exported)
@@ -138,6 +138,7 @@ class SelectionRules:
     screening_targets: tuple = ()  # ((screening code patterns, patterns of the findings the screen looks for), ...)
     status_evaluated: tuple = ()   # ((status code patterns, compiled impression cue), ...)
     coded_beside: tuple = ()       # ((diagnosis patterns, sign/symptom patterns coded beside them), ...)
+    reason_coded: frozenset = frozenset()  # uncoded codes that are coded when the indication or exam title names them
 
     def status_needs_impression(self, code: str):
         """The impression cue a status named only in the indication needs to be coded (§7.19: the exam evaluates
@@ -174,8 +175,11 @@ class SelectionRules:
 
     def is_uncoded(self, code: str, section: Optional[str] = None) -> bool:
         """A code the gold never lists (data rule ``uncoded``); one with ``"unless": "impression"`` is coded when
-        the mention sits in the impression (§7.19: statuses the impression states)."""
+        the mention sits in the impression (§7.19: statuses the impression states), one with ``"unless":
+        "indication"`` when the indication or the exam statement names it (the device the exam checks, §7.24)."""
         if section == "impression" and code in self.impression_coded:
+            return False
+        if section in REASON_SECTIONS and code in self.reason_coded:
             return False
         return code in self.uncoded_exact or any(code.startswith(p) for p in self.uncoded_prefixes)
 
@@ -233,7 +237,7 @@ def selection_rules() -> SelectionRules:
         exact, prefixes, generic, surv, explained = set(UNCODED_ENCOUNTER), [], [], [], []
         integral, combine, not_expl, code_first, gest, status_site = [], [], [], [], [], []
         exam_system, family_range, characterized, preproc, imp_coded, inj_sym, seq_first = [], [], [], [], [], [], []
-        screen_targets, status_eval, beside = [], [], []
+        screen_targets, status_eval, beside, reason_coded = [], [], [], []
         for _, r in iter_jsonl(resource_path("rules", "icd_selection.jsonl")):
             kind = r.get("rule")
             if kind == "uncoded":
@@ -241,6 +245,8 @@ def selection_rules() -> SelectionRules:
                     (prefixes.append(c[:-1]) if c.endswith("*") else exact.add(c))
                     if r.get("unless") == "impression" and not c.endswith("*"):
                         imp_coded.append(c)
+                    if r.get("unless") == "indication" and not c.endswith("*"):
+                        reason_coded.append(c)
             elif kind == "generic":
                 rngs = tuple(tuple(x.split("-")) if "-" in x else (x, x) for x in r["within"])
                 for c in r["codes"]:
@@ -284,7 +290,7 @@ def selection_rules() -> SelectionRules:
                                 tuple(integral), tuple(combine), tuple(not_expl), tuple(code_first), tuple(gest), tuple(status_site),
                                 tuple(exam_system), tuple(family_range), tuple(characterized), tuple(preproc),
                                 tuple(inj_sym), tuple(seq_first), frozenset(imp_coded), tuple(screen_targets),
-                                tuple(status_eval), tuple(beside))
+                                tuple(status_eval), tuple(beside), frozenset(reason_coded))
     return _RULES
 
 
@@ -679,6 +685,8 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
     codes = combine_codes(codes, by_code, icd)
     codes = prune_codes(codes, icd)
     codes = code_first_order(codes)
+    codes = trimester_codes(codes, by_code, text, icd)
+    codes = _one_encounter(codes)
     z3a = gestation_code(codes, text, icd)
     if z3a and z3a not in by_code:
         by_code[z3a] = IcdDecision(z3a, "weeks of gestation")
@@ -845,6 +853,69 @@ def code_first_order(codes: list[str]) -> list[str]:
 
 _GA = re.compile(r"(?<![<>\d])(?<![<>] )\b(\d{1,2})\s*(?:-\s*)?(?:weeks?|wks?|w)(?=\b|\d)", re.I)
 _GA_PAST = re.compile(r"\b(deliver\w*|born|prior|previous|history|for|x)\s*(?:at\s*)?$", re.I)
+# a number of weeks that is no gestational age: "6 wks postpartum", "2 weeks ago", "4 weeks old"
+_GA_NOT = re.compile(r"^\W{0,3}(?:postpartum|post-partum|post partum|after|ago|old|of age|since|prior|later|duration|"
+                     r"history|status post|s/p)\b", re.I)
+
+
+def _one_encounter(codes: list[str]) -> list[str]:
+    """One injury is coded once: codes that differ only in the 7th character (the fracture the indication names as
+    'A' and the healing one the findings code 'D') keep the first-listed."""
+    out, seen = [], set()
+    for c in codes:
+        key = c[:-1] if c[:1] in "ST" and len(c.replace(".", "")) == 7 else c
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(c)
+    return out
+
+
+def gestational_weeks(text: str) -> int | None:
+    """The first gestational age in weeks the report states, not a past delivery or a duration."""
+    for m in _GA.finditer(text or ""):
+        if _GA_PAST.search(text[max(0, m.start() - 20):m.start()]) or _GA_NOT.search(text[m.end():m.end() + 20]):
+            continue
+        return int(m.group(1))
+    return None
+
+
+_TRIMESTER = re.compile(r"\b(first|second|third|unspecified) trimester\b")
+_TRIMESTER_DIGIT = {1: "first", 2: "second", 3: "third"}
+
+
+def trimester_codes(codes: list[str], by_code: dict, text: str, icd=None) -> list[str]:
+    """A pregnancy code with a trimester axis takes the trimester of the gestational age the report states
+    (ICD-10-CM I.C.15.a.3: first trimester before 14 weeks 0 days, second to 27 weeks 6 days, third from 28 weeks):
+    the sibling code whose title differs only in its trimester."""
+    weeks = gestational_weeks(text)
+    if weeks is None or icd is None or not any(c.startswith("O") for c in codes):
+        return codes
+    want = _TRIMESTER_DIGIT[1 if weeks < 14 else 2 if weeks < 28 else 3]
+    out = []
+    for c in codes:
+        new = c
+        try:
+            desc = icd.description(c).lower() if c.startswith("O") else ""
+        except (KeyError, ValueError):
+            desc = ""
+        m = _TRIMESTER.search(desc)
+        if m and m.group(1) != want:
+            target = _TRIMESTER.sub(f"{want} trimester", desc)
+            flat = c.replace(".", "")
+            for i in range(3, len(flat)):
+                for d in "1239":
+                    cand = flat[:i] + d + flat[i + 1:]
+                    cand = cand[:3] + "." + cand[3:]
+                    try:
+                        if cand != c and icd.is_billable(cand) and icd.description(cand).lower() == target:
+                            new = cand
+                    except (KeyError, ValueError):
+                        continue
+        if new != c and new not in by_code:
+            by_code[new] = replace(by_code[c], code=new)
+        out.append(new)
+    return list(dict.fromkeys(out))
 
 
 def gestation_code(codes: list[str], text: str, icd=None) -> str | None:
@@ -855,14 +926,11 @@ def gestation_code(codes: list[str], text: str, icd=None) -> str | None:
         return None
     if any(c.startswith("Z3A") for c in codes):
         return None
-    for m in _GA.finditer(text):
-        if _GA_PAST.search(text[max(0, m.start() - 20):m.start()]):
-            continue
-        w = int(m.group(1))
-        code = "Z3A.01" if w < 8 else ("Z3A.49" if w > 42 else f"Z3A.{w:02d}")
-        if icd is None or icd.is_billable(code):
-            return code
-    return None
+    w = gestational_weeks(text)
+    if w is None:
+        return None
+    code = "Z3A.01" if w < 8 else ("Z3A.49" if w > 42 else f"Z3A.{w:02d}")
+    return code if icd is None or icd.is_billable(code) else None
 
 
 DROP_EXPLAINED_FINDINGS = True

@@ -41,7 +41,7 @@ DIGIT_RE = {
             (3, r"\b(?:4th|fourth) (?:toe|digit)\b"), (4, r"\b(?:5th|fifth|little|small) (?:toe|digit)\b|\bpinky toe\b")]}
 
 
-LIMITED_RE = re.compile(r"\blimited\b", re.IGNORECASE)
+LIMITED_RE = re.compile(r"\b(?:limited|ltd)\b", re.IGNORECASE)
 OTHER_READER_RE = re.compile(r"\b(?:read|interpreted|reported) by (?:dr\.?|another|a different|outside)", re.IGNORECASE)
 NOT_SCREENING_RE = re.compile(r"\b(?:diagnostic|call[- ]?back|recall(?:ed)?|additional (?:views|imaging|evaluation))\b",
                               re.IGNORECASE)
@@ -264,7 +264,12 @@ def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset(), s
         s += -1.5 if screening else 1.0
     cue = subtype_cue(sub)
     if cue is not None:
-        s += 1.5 if cue.search(title) else -0.5
+        if cue.search(title):
+            # a code of its own kind that the title names ('SKELETAL SURVEY, INFANT': 77076) outranks the family's
+            # code of the extent the report implies ('a complete skeletal survey')
+            s += 1.5 + (2.0 if c.extent is None and fe is not None else 0.0)
+        else:
+            s -= 0.5
         if c.modality == "IR" and not cue.search(text):
             s -= 3.0  # a procedure code of one access route (transrectal / transvaginal drainage) needs that route
     if fam_cue is not None:

@@ -236,6 +236,9 @@ def title_tokens(code: str) -> tuple[Counter, frozenset, frozenset]:
     # fracture", "Unspecified hydronephrosis", where it qualifies the condition itself)
     free = {ws[i + 1] for i, w in enumerate(ws[:-1])
             if i > 0 and w == "unspecified" and ws[i + 1] not in IGNORE and ws[i + 1] not in SIDES}
+    # "unspecified part of neck of left femur": the part of the neck is the axis (midcervical, basicervical)
+    free |= {ws[i + 3] for i, w in enumerate(ws[:-3]) if w == "unspecified" and ws[i + 1:i + 3] == ["part", "of"]
+             and ws[i + 3] not in IGNORE and ws[i + 3] not in SIDES}
     return Counter(w for w in ws if w not in IGNORE), frozenset(free), frozenset(neutral)
 
 
@@ -323,13 +326,19 @@ def score(code: str, cand: str, ctx: Context) -> float | None:
         return None
     side_add = added & sides
     lead_unspecified = not free and _icd().description(code).lower().startswith("unspecified ")
-    if lead_unspecified and "other" in added:
-        return None  # "Unspecified hydronephrosis" is not "Other hydronephrosis"
+    if lead_unspecified and "other" in added and not {t for t in added - sides - {"other"} if t in ctx.local}:
+        # "Unspecified hydronephrosis" is not "Other hydronephrosis"; "intra-articular distal radius fracture" is the
+        # "Other intraarticular fracture of lower end of radius" (the kind is written next to the span)
+        return None
     paired = any(alt in titles for alt in _side_swap(new)) if side_add else False
     local_strong = {t for t in ctx.local if t in vocab}
     s, sup, unsup, best = 0.0, 0, 0, 0.0
+    # 'ankle and foot', 'hand and fingers': one place named in two words; the report names one of them
+    partners = _and_partners(cand)
     for t in added - sides:
         w = tok.get(t)
+        if not w and any(tok.get(y) for y in partners.get(t, ())):
+            continue
         if w:
             # one of several values named in the context: the same title with another context word
             for y in local_strong - new:
@@ -389,6 +398,20 @@ def score(code: str, cand: str, ctx: Context) -> float | None:
         if any((t, y) not in together for y in local_strong - new):
             s -= P_DROP_SPECIFIC
     return s
+
+
+@cache
+def _and_partners(code: str) -> dict:
+    """Word -> the words joined to it by 'and' in ``code``'s title ('left ankle and foot': ankle <-> foot), and the
+    two vertebrae of a level pair ('T11-T12 vertebra')."""
+    out: dict = {}
+    desc = _icd().description(code).lower()
+    for a, b in re.findall(r"\b([a-z]+) and ([a-z]+)\b", desc) + re.findall(r"\b([ctl]\d{1,2})-([ctl]\d{1,2})\b", desc):
+        a, b = stem(a), stem(b)
+        if a not in IGNORE and b not in IGNORE:
+            out.setdefault(a, set()).add(b)
+            out.setdefault(b, set()).add(a)
+    return out
 
 
 def _side_unspecified(code: str, orig: frozenset) -> bool:

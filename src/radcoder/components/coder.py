@@ -19,7 +19,8 @@ from ..schema import DiagnosisCode, Entity, Evidence, Flag, ProcedureLine, Repor
 US_COMPLETE_ELEMENTS = {
     "abdomen": ("liver", "gallbladder", "common bile duct|cbd|bile duct", "pancreas", "spleen", "kidney",
                 "inferior vena cava|ivc", "aorta"),
-    "retroperitoneum": ("kidney|right kidney", "left kidney|kidneys|bilateral kidneys|left(?: measures)? \\d", "bladder|aorta|ivc"),
+    "retroperitoneum": ("kidney|right kidney|r kidney|rk\\b", "left kidney|kidneys|bilateral kidneys|left(?: measures)? \\d|"
+                        "l kidney|lk\\b|lt kidney", "bladder|aorta|ivc"),
     # CPT 76856: uterus, adnexa, endometrium; the bladder only 'when applicable'
     "pelvis": ("uterus|prostate", "ovar|adnexa|seminal"),
 }

@@ -210,10 +210,17 @@ class FrameBuilder:
             guid = [modality]
         if not guid:
             guid = [v for _, _, v in _phrase_hits(technique.lower(), dict(term_maps().get("GUIDANCE", {})))]
+        if not guid and not technique:
+            guid = _body_guidance(doc, t0 + len(low))
         regs = [r for r in _scan_regions(low) if not (r[0] < pe and ps < r[1])]
         reg = regs[0] if regs else None
         lat = _scan_laterality(low, low[reg[0]:reg[1]] if reg else "")
         region = reg[2] if reg else (_spine_level_region(low) or frame_rules()["procedure_region"].get(pval))
+        if pval in ACCESS_PROCEDURES:
+            region = "central_venous_access"  # the access codes' region, whatever vein or limb the title names (§7.24)
+        elif pval == "drainage" and (_in_limb(region) or region in SOFT_TISSUE_WALLS
+                                     or SOFT_TISSUE_RE.search(low + " " + (technique or _body_text(doc, t0, low)).lower())):
+            region = "soft_tissue"  # a collection of a limb or the body wall, or a subcutaneous one: 10030, not 49405
         if lat is None and pval in ACCESS_PROCEDURES:  # the side of the accessed vein
             m = ACCESS_SIDE_RE.search(doc.text[t0 + len(low):])
             lat = SIDE_VAL[m.group(1).lower()] if m else None
@@ -364,7 +371,8 @@ SIDE_VAL = {"left": "left", "lt": "left", "l": "left", "right": "right", "rt": "
 TITLE_REGION_STOP = frozenset({"a/p", "le", "ue", "port", "node", "nodes", "gi", "effusion", "reflux", "speech",
                                "peripheral", "regional", "superficial", "muscle", "axial", "lateral", "ivc"})
 DEFAULT_REGION = {"MAMMO": "breast", "DBT": "breast", "DEXA": "axial_skeleton"}
-EXTENT_RE = re.compile(r"\b(complete|limited)\b")
+EXTENT_RE = re.compile(r"\b(complete|limited|ltd|targeted|focused)\b")
+EXTENT_WORDS = {"ltd": "limited", "targeted": "limited", "focused": "limited"}
 LIMITED_DONE_RE = re.compile(r"\b(?:limited|incomplete)\s+(?:exam(?:ination)?|study|sonographic (?:exam|study))\b")
 
 
@@ -411,12 +419,17 @@ def _spine_level_region(low: str) -> str | None:
     return SPINE_LEVEL_REGION.get(frozenset(letters)) if letters else None
 
 
+# 'PRE-PARACENTESIS MARKING', 'pre-biopsy planning': an exam done before a procedure, not the procedure
+PRE_PROCEDURE_RE = re.compile(r"\bpre[- ]?$")
+
+
 def _scan_procedure(low: str, allow_all: bool = False):
     """First image-guided procedure named in a title. Single words that often name an object rather than the
     performed procedure (port, drainage, marker) count only when ``allow_all`` (the title names guidance);
     phrases such as 'port placement' always count."""
     hits = [h for h in _phrase_hits(low, dict(term_maps().get("PROCEDURE", {})))
-            if allow_all or h[2] not in TITLE_PROCEDURE_SKIP or " " in low[h[0]:h[1]].strip()]
+            if (allow_all or h[2] not in TITLE_PROCEDURE_SKIP or " " in low[h[0]:h[1]].strip())
+            and not PRE_PROCEDURE_RE.search(low[max(0, h[0] - 5):h[0]])]
     return hits[0] if hits else None
 
 
@@ -519,7 +532,7 @@ INLINE_TECHNIQUE_RE = re.compile(r"\btechnique\s*:\s*(.*?)(?=\b(?:comparison|fin
                                  re.IGNORECASE | re.DOTALL)
 # contrast that was ordered or planned but not given: the exam is coded without it
 NOT_GIVEN_RE = re.compile(r"\b(?:contrast|gadolinium|gad)\b[^.;\n]{0,40}?\b(?:not|never)\s+(?:been\s+)?(?:given|administered|"
-                          r"injected)\b|\bno\s+(?:iv\s+|intravenous\s+)?(?:contrast|gadolinium)\s+(?:was\s+)?"
+                          r"injected)\b|\b(?:contrast|gadolinium)\s+(?:was\s+|were\s+)?(?:with)?held\b|\bno\s+(?:iv\s+|intravenous\s+)?(?:contrast|gadolinium)\s+(?:was\s+)?"
                           r"(?:given|administered)\b|\bbefore any contrast\b", re.IGNORECASE)
 
 
@@ -636,10 +649,10 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str, own_title:
     if title_state == "without_with" and body_state == "with":
         state = body_state = "without_with"
     ext = EXTENT_RE.search(title)
-    extent = ext.group(1) if ext else None
+    extent = EXTENT_WORDS.get(ext.group(1), ext.group(1)) if ext else None
     if extent is None and technique:
         ext = EXTENT_RE.search(technique)
-        extent = ext.group(1) if ext else None
+        extent = EXTENT_WORDS.get(ext.group(1), ext.group(1)) if ext else None
     # an exam titled complete that the report says was limited / incomplete: the performed exam is limited
     # (§7.13); the title's extent is kept for the flags
     title_extent = None
@@ -672,7 +685,7 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str, own_title:
             # other exams: the extent the exam statement names ('XR FOOT COMPLETE', 'MRI KNEE - LIMITED'), and a
             # performed exam that the report says was limited, incomplete or stopped (§7.13)
             t_ext = EXTENT_RE.search(title)
-            fr["extent"] = t_ext.group(1) if t_ext else None
+            fr["extent"] = EXTENT_WORDS.get(t_ext.group(1), t_ext.group(1)) if t_ext else None
             if LIMITED_STUDY_RE.search(technique) or LIMITED_STUDY_RE.search(_impression_text(doc)):
                 fr["extent"] = "limited"
         if fr["modality"] in ("MAMMO", "DBT") and fr["laterality"] is None and re.search(r"\bscreening\b", title):
@@ -691,6 +704,15 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str, own_title:
 
 
 ACCESS_PROCEDURES = frozenset({"picc", "port", "cvc"})
+TRANSPLANT_RE = re.compile(r"\b(?:transplant\w*|allograft|graft kidney)\b")
+SOFT_TISSUE_WALLS = frozenset({"buttock", "chest_wall", "abdominal_wall"})
+SOFT_TISSUE_RE = re.compile(r"\b(?:subcutaneous|soft[- ]tissue|intramuscular)\s+(?:[a-z-]+\s+){0,2}(?:abscess|collection|"
+                            r"fluid|seroma|hematoma)")
+
+
+def _in_limb(region: str | None) -> bool:
+    from ..codesets.procedures import load_regions
+    return bool(region) and (region == "extremity" or "extremity" in load_regions().ancestors(region))
 ACCESS_SIDE_RE = re.compile(r"\b(right|left)\s+(?:[a-z]+\s+){0,2}?(?:basilic|brachial|cephalic|internal jugular|ij|"
                             r"subclavian|femoral|arm|upper arm|chest)\b", re.IGNORECASE)
 VIEW_RANGE_RE = re.compile(r"\b\d\s*(?:-|to|or)\s*\d\s*(?:v|vw|vws|views?)\b")
@@ -730,6 +752,18 @@ def _split_exams(title: str) -> list[tuple[int, str]]:
         out.append((pos, part))
         pos += len(part) + 1
     if len(out) < 2:
+        # 'LEFT DIAGNOSTIC MAMMOGRAM AND LEFT BREAST ULTRASOUND': two exams of different modalities, each with its
+        # own body part, joined by 'and' / '&' / '+'
+        parts, pos = [], 0
+        for m in re.finditer(r"\s+(?:and|&|\+|plus|with)\s+", title, re.IGNORECASE):
+            parts.append((pos, title[pos:m.start()]))
+            pos = m.end()
+        parts.append((pos, title[pos:]))
+        mods = [_scan_modality(p.lower()) for _, p in parts]
+        if len(parts) > 1 and all(mods) and len(set(mods)) == len(mods) and not {"MAMMO", "DBT"} <= set(mods) and all(
+                _scan_regions(p.lower()) or _scan_procedure(p.lower()) or m in ("MAMMO", "DBT")
+                for (_, p), m in zip(parts, mods)):
+            return parts
         return [(0, title)]
     guided = [bool(_scan_procedure(p.lower()) or _phrase_hits(p.lower(), dict(term_maps().get("GUIDANCE", {}))))
               for _, p in out]
@@ -827,6 +861,23 @@ def _count_done_views(text: str) -> int | None:
     # lateral views') is a view of its own
     extra = len(CONED_VIEW_RE.findall(rest))
     return (total + len(names) + extra) or None
+
+
+def _body_guidance(doc: Doc, start: int) -> list[str]:
+    """The guidance a report without a technique section names in its body ('Under US guidance, ...'): the first
+    sentence after the title, outside the indication and comparison, that names one and is not about another
+    (recommended, prior) procedure."""
+    gmap = dict(term_maps().get("GUIDANCE", {}))
+    for sent in doc.sents:
+        if sent.end_char <= start or section_at(doc, max(sent.start_char, start)) in ("indication", "comparison"):
+            continue
+        low = doc.text[max(sent.start_char, start):sent.end_char].lower()
+        if OTHER_EXAM_RE.search(low):
+            continue
+        hits = [v for _, _, v in _phrase_hits(low, gmap)]
+        if hits:
+            return hits
+    return []
 
 
 def _body_text(doc: Doc, t0: int, title: str) -> str:
@@ -945,6 +996,14 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
                 fr["title_views"], fr["views"] = fr["views"], n
             elif n and minimum and n > fr["views"]:
                 fr["views"] = n  # 'MIN 3 VIEWS' names the code's minimum; more views obtained is no discrepancy
+        # a title without views ('post-procedure chest radiograph'): the views the report says were obtained
+        elif fr["modality"] == "XR" and fr.get("views") is None and len(frames) == 1:
+            own = " ".join(x.text.lower() for x in doc.sents if x.start_char >= t0 + len(title)
+                           and section_at(doc, x.start_char) not in ("comparison", "indication")
+                           and not OTHER_EXAM_RE.search(x.text.lower()))
+            n = _count_done_views(_not_view_places(technique)) if technique else _count_done_views(_view_sentences(own))
+            if n:
+                fr["views"] = n
         # diagnostic mammography of one breast: CC and MLO plus the supplementary view(s)
         if fr["modality"] in ("MAMMO", "DBT") and fr.get("procedure") is None and fr["laterality"] != "bilateral" \
                 and not re.search(r"\bscreening\b", title) and not VIEWS_NUM_RE.search(title) \
@@ -1010,8 +1069,9 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
     # §7.23.3: an ultrasound of both kidneys is the retroperitoneal study (76770/76775, a code without sides): its
     # region is the code's and it states no side, as the scrotum and the neck soft tissues do (§7.22.7)
     for fr in frames:
-        if fr["modality"] == "US" and fr["region"] == "kidney" and fr["laterality"] == "bilateral" \
-                and fr.get("procedure") is None:
+        if fr["modality"] == "US" and fr["region"] == "kidney" and fr.get("procedure") is None and (
+                fr["laterality"] == "bilateral" or (fr["laterality"] is None and not TRANSPLANT_RE.search(title + " " + body))):
+            # (a renal ultrasound that names no side is of both kidneys: 'US RENAL COMPLETE', 'R kidney ..., L kidney')
             fr["region"], fr["laterality"] = "retroperitoneum", None
         # an ultrasound of one kidney is the limited retroperitoneal study (76775): the complete study (76770) covers
         # both kidneys and the bladder

@@ -54,7 +54,7 @@ GENERIC_CONCEPTS = frozenset({"fracture_unspecified", "solitary_pulmonary_nodule
                               "thickening", "enlargement", "dislocation", "contusion", "foreign_body", "scarring",
                               "infection", "abscess", "atrophy", "degenerative_changes", "arthritis", "osteoarthritis",
                               "hernia", "stone", "calculus", "carcinoma", "cancer", "tumor", "metastasis",
-                              "laceration", "screening_encounter", "greenstick_fracture", "hemorrhage_nos",
+                              "laceration", "screening_encounter", "greenstick_fracture", "hemorrhage_nos", "hematoma",
                               "joint_stiffness", "joint_instability"})
 LAT_WORDS = {"left": "left", "right": "right", "bilateral": "bilateral", "bilaterally": "bilateral",
              "both": "bilateral", "b/l": "bilateral", "lt": "left", "rt": "right", "l": "left", "r": "right"}
@@ -63,7 +63,7 @@ ACUITY_WORDS = {"acute": "acute", "subacute": "acute", "chronic": "chronic", "re
 
 SPELLING_VARIANTS = (("dilatation", "dilation"), ("dilatations", "dilations"), ("tumour", "tumor"),
                      ("oesophageal", "esophageal"), ("haemorrhage", "hemorrhage"), ("oedema", "edema"),
-                     ("calcification", "calcifications"), ("disk", "disc"))
+                     ("calcification", "calcifications"), ("disk", "disc"), ("fx", "fracture"), ("fxs", "fractures"))
 # a site word with another name of a primary malignancy ("cervical malignancy", "gastric carcinoma"): the
 # site's cancer concept ("cervical cancer") before the bare head's generic concept
 MALIGNANCY_HEADS = ("malignancy", "malignancies", "carcinoma", "carcinomas", "cancers", "ca", "malignant neoplasm",
@@ -103,11 +103,18 @@ def lookup_concept(text: str) -> Concept | None:
     for variant in (cand[:-1] if cand.endswith("s") else None, cand[:-2] if cand.endswith("es") else None):
         if variant and variant in idx:
             return idx[variant]
-    # longest suffix that is a known term ("right lower lobe pneumonia" -> "pneumonia")
+    # longest suffix that is a known term ("right lower lobe pneumonia" -> "pneumonia"), also in a spelling
+    # variant ("l1 burst fx" -> "burst fracture")
     for k in range(1, len(words)):
         tail = " ".join(words[k:])
         if tail in idx:
             return idx[tail]
+        for a, b in SPELLING_VARIANTS:
+            for x, y in ((a, b), (b, a)):
+                if re.search(rf"\b{x}\b", tail):
+                    alt = re.sub(rf"\b{x}\b", y, tail)
+                    if alt in idx:
+                        return idx[alt]
     return None
 
 
@@ -132,12 +139,17 @@ def _window_words(span: Span, before: int = 5, after: int = 3) -> list[str]:
     return [t.lower_ for t in span.doc[lo:hi]]
 
 
+ACUTE_ON_CHRONIC_RE = re.compile(r"\bacute[- ]on[- ]chronic\b|\bchronic,? with acute (?:exacerbation|decompensation)\b")
+
+
 def choose_code(concept: Concept, span: Span) -> str | None:
     words = _window_words(span)
     code = concept.icd10cm
     if concept.acuity:
         # the span's own acuity word first ("recurrent acute pancreatitis": the span "acute pancreatitis")
         own = [t.lower_ for t in span]
+        if "acute_on_chronic" in concept.acuity and ACUTE_ON_CHRONIC_RE.search(" ".join(own + words)):
+            return concept.acuity["acute_on_chronic"]
         for w in own + words:
             if w in concept.acuity:  # a code of its own ("subacute cough" R05.2)
                 code = concept.acuity[w]
@@ -242,6 +254,80 @@ def fracture_complications(findings) -> None:
             e._.icd10cm, e._.concept = new, src[0]._.concept
 
 
+# a "collection" named by a descriptor only ("residual rim-enhancing collection", "fluid collection") in a report that
+# names what the collection is (abscess, hematoma, empyema, seroma, biloma, urinoma, lymphocele)
+_COLLECTION_SPAN = re.compile(r"^(?:(?:small|large|residual|new|persistent|rim[- ]enhancing|peripherally enhancing|"
+                              r"enhancing|loculated|multiloculated|complex|organized|drainable|fluid|focal|"
+                              r"walled[- ]off|\d+(?:\.\d+)?\s*(?:cm|mm)|x)\s+)*(?:fluid\s+)?collections?$")
+_COLLECTION_KINDS = re.compile(r"abscess|hematoma|empyema|seroma|biloma|urinoma|lymphocele|pseudocyst")
+_GENERIC_COLLECTION_CODES = frozenset({None, "R93.89", "R93.5", "R93.3", "R93.6", "R93.7", "R93.8", "R19.00", "R18.8",
+                                       "R22.9", "K65.1", "L02.91"})
+
+
+_UNCERTAIN_BEFORE = re.compile(r"(?:\b(?:concerning|suspicious|worrisome|suggestive|evaluat\w*|eval|assess\w*|search|"
+                               r"looking)\s+for|\b(?:possible|possibly|probable|probably|likely|questionable|suspected|"
+                               r"may|might|could|r/o|rule out|question of|cannot exclude|can't exclude|versus|vs)\b|\?)"
+                               r"[^.;:]*$", re.IGNORECASE)
+
+
+def _locally_uncertain(span: Span) -> bool:
+    """An uncertainty or hypothetical cue before the span in its clause ("concerning for abscess", "evaluate for
+    abscess", "?abscess"): the normalizer runs before the assertion component."""
+    doc = span.doc
+    sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+    return bool(_UNCERTAIN_BEFORE.search(doc.text[sent.start_char:span.start_char]))
+
+
+def collection_anaphora(findings) -> None:
+    """A collection named only by descriptors is the abscess, hematoma or empyema the report names (the nearest
+    present mention of one, before or after): its code, not an imaging-abnormality code of its own."""
+    sources = [e for e in findings if e._.icd10cm and not _locally_negated(e) and not _locally_uncertain(e)
+               and _COLLECTION_KINDS.search(norm(e.text))]
+    if not sources:
+        return
+    for e in findings:
+        if e in sources or e._.icd10cm not in _GENERIC_COLLECTION_CODES or not _COLLECTION_SPAN.match(norm(e.text)):
+            continue
+        src = min(sources, key=lambda x: abs(x.start - e.start))
+        e._.icd10cm, e._.concept = src._.icd10cm, src._.concept
+
+
+# the loss-of-consciousness axis of intracranial injury codes (S06.-, 6th character): 0 without LOC, 9 with LOC of
+# unspecified duration, A status unknown (the default when the report is silent)
+_LOC_RE = re.compile(r"\b(?:loss of consciousness|loc|lost consciousness|loss of conciousness|knocked out|"
+                     r"unresponsive after)\b", re.IGNORECASE)
+_NO_LOC_RE = re.compile(r"\b(?:no|without|denies|denied|negative for|did not have|no reported|no known)\s+(?:any\s+)?"
+                        r"(?:loss of consciousness|loc|loss of conciousness)\b|\b(?:did not|didn't)\s+lose consciousness\b"
+                        r"|\bloc\s*:\s*(?:no|none|denied|negative)\b", re.IGNORECASE)
+
+
+_LOC_UNKNOWN_RE = re.compile(r"\b(?:unknown|unclear|uncertain|unsure|not known|undetermined|possible|possibly|questionable|"
+                             r"\?)|\?", re.IGNORECASE)
+
+
+def consciousness_axis(findings) -> None:
+    """An intracranial injury code (S06.-) whose 6th character is the loss-of-consciousness axis takes the state
+    the report documents: 0 'without loss of consciousness' when it says so ("No loss of consciousness", "no
+    LOC"), 9 'of unspecified duration' when it documents a loss of consciousness, else A 'status unknown'."""
+    if not findings:
+        return
+    text = findings[0].doc.text
+    if _NO_LOC_RE.search(text):
+        axis = "0"
+    elif any(not _NO_LOC_RE.search(text[max(0, m.start() - 30):m.end()])
+             and not _LOC_UNKNOWN_RE.search(text[max(0, m.start() - 25):m.end() + 20]) for m in _LOC_RE.finditer(text)):
+        axis = "9"
+    else:
+        return
+    for e in findings:
+        code = e._.icd10cm
+        if not code or not code.startswith("S06.") or len(code.replace(".", "")) != 7 or code[-2] not in "09A":
+            continue
+        new = code[:-2] + axis + code[-1]
+        if new != code and _valid_code(new) and _valid_code(code[:-2] + "A" + code[-1]):
+            e._.icd10cm = new
+
+
 def healing_code(span: Span, code: str | None) -> str | None:
     """A fracture code of the initial encounter (7th character A/B) documented in the span's sentence with
     delayed healing, nonunion or malunion takes G/K/P (H/M/Q for B); documented as healing ("healing
@@ -267,8 +353,28 @@ def healing_code(span: Span, code: str | None) -> str | None:
                 return new
     for m in _HEALING.finditer(text):
         if not _HEALING_NEG.search(text[:m.start()]) and not re.search(r"\bdelayed\s*$", text[:m.start()], re.IGNORECASE):
+            if not _fracture_known(doc):
+                return code  # a healing fracture found for the first time (skeletal survey) is an initial encounter
             return code[:-1] + ("D" if code[-1] == "A" else "E")
     return code
+
+
+# the indication of a follow-up of a known fracture ("f/u distal radius fx", "fracture 3 weeks ago, in cast")
+_KNOWN_FRACTURE_RE = re.compile(r"\b(?:follow[- ]?up|f/u|known|healing|interval|recheck|re-?check|prior|previous|"
+                                r"s/p|status post|post[- ]?(?:reduction|op|operative|cast)|in (?:a )?(?:cast|splint|boot)|"
+                                r"cast|splint|(?:weeks?|wks?|days?|months?) ago|(?:weeks?|wks?) (?:out|post)|"
+                                r"(?:weeks?|wks?) after|treated|immobiliz\w*|assess (?:for )?healing|check (?:healing|alignment))\b",
+                                re.IGNORECASE)
+
+
+def _fracture_known(doc: Doc) -> bool:
+    """The indication presents a known fracture being followed (a subsequent encounter, 7th character D); a report
+    without an indication section keeps the convention that a healing fracture is followed."""
+    sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+    ind = [x.text for x in sents if section_at(doc, x.start_char) in INDICATION_SECTIONS]
+    if not ind:
+        return True
+    return bool(_KNOWN_FRACTURE_RE.search(" ".join(ind)))
 
 
 def _concept_words(c: Concept) -> set:
@@ -974,6 +1080,8 @@ class Normalizer:
             self._harmonize(findings)
         harmonize_context_codes(findings)
         fracture_complications(findings)
+        consciousness_axis(findings)
+        collection_anaphora(findings)
         return doc
 
     @staticmethod
