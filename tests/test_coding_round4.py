@@ -231,3 +231,56 @@ def test_withheld_contrast_is_a_noncontrast_exam(nlp):
     text = ("CT CHEST WITHOUT CONTRAST. HISTORY: Empyema. TECHNIQUE: Helical noncontrast CT of the chest; IV contrast "
             "withheld per the primary team. COMPARISON: CT chest with contrast 11/19/2026. FINDINGS: Smaller empyema.")
     assert cpt(nlp, text) == [("71250", ())]
+
+
+# ---------------------------------------------------------------- wave BF-BJ
+
+def test_exam_names_without_a_modality_word(nlp):
+    assert cpt(nlp, "KUB\nHistory: Known left nephrolithiasis, follow-up.\nComparison: CT abdomen and pelvis.\n"
+                    "A supine single view of the abdomen was obtained. Stable left renal calculus.") == [("74018", ())]
+    assert cpt(nlp, "LEFT UPPER EXTREMITY VENOGRAM\nClinical history: Vein mapping before fistula creation.\n"
+                    "50 mL of Omnipaque 300 was injected under fluoroscopy. Focal subclavian vein stenosis.") == \
+        [("75820", ("LT",))]
+    assert ("47000", ()) in cpt(nlp, "US GUIDED RANDOM LIVER BX\nHx: elevated transaminases.\n18g core x2 from the "
+                                     "right lobe under US guidance.\nIMP: Successful liver biopsy.")
+
+
+def test_limb_abbreviation_in_a_vascular_title(nlp):
+    assert cpt(nlp, "DUPLEX RT LE ARTERIAL - STENT SURVEILLANCE\nHx: PAD s/p R SFA stent.\nMid-stent PSV 310 cm/s.\n"
+                    "IMP: Focal in-stent stenosis, mid R SFA.") == [("93926", ("RT",))]
+
+
+def test_quadrant_ultrasound_is_limited(nlp):
+    assert cpt(nlp, "EXAM: ULTRASOUND RIGHT LOWER QUADRANT (APPENDIX)\nREASON FOR EXAM: RLQ pain.\nFINDINGS: "
+                    "Noncompressible 10 mm appendix.\nIMPRESSION: Acute appendicitis.") == [("76705", ())]
+
+
+def test_pet_strategy_ignores_recommended_follow_up():
+    from radcoder.cpt_coding import pet_strategy_modifier
+    text = ("PET-CT TUMOR IMAGING\nREASON FOR EXAM: 2.2 cm pulmonary nodule on CT, characterize.\nFINDINGS: Low "
+            "uptake.\nIMPRESSION: 1. Nodule. 2. Incidental aortic aneurysm; vascular surgery follow-up suggested.")
+    assert pet_strategy_modifier(text) == "PI"
+    assert pet_strategy_modifier("PET-CT\nHistory: Lymphoma, restaging after chemotherapy.\nFindings: None.") == "PS"
+
+
+def test_vault_fracture_and_stroke_sequela(nlp):
+    text = "FINDINGS: Nondisplaced linear parietal skull fracture."
+    assert _codes(_doc(nlp, text, [("skull fracture", "FINDING")])) == [("skull fracture", "S02.0XXA")]
+    text = "HISTORY: Prior left MCA stroke with residual right hemiparesis. New dysarthria."
+    doc = _doc(nlp, text, [("hemiparesis", "FINDING")])
+    assert _codes(doc) == [("hemiparesis", "I69.351")]
+    assert _codes(_doc(nlp, "HISTORY: Acute left hemiparesis.", [("hemiparesis", "FINDING")])) == \
+        [("hemiparesis", "G81.90")]
+
+
+def test_breast_mri_screening_is_not_a_screening_mammogram(nlp):
+    codes = icd(nlp, "MRI BILATERAL BREASTS WITHOUT AND WITH CONTRAST - HIGH RISK SCREENING\nINDICATION: BRCA1 "
+                     "carrier, high-risk screening.\nFINDINGS: No suspicious enhancement.\nIMPRESSION: BI-RADS 1.")
+    assert "Z12.39" in codes and "Z12.31" not in codes
+
+
+def test_intact_hardware_is_no_complication(nlp):
+    text = ("EXAM: RIGHT WRIST, 3 VIEWS\nHISTORY: Follow-up distal radius fracture.\nFINDINGS: Volar plate fixation "
+            "unchanged, without hardware loosening.\nIMPRESSION: 1. Healing fracture after volar plate fixation; "
+            "hardware intact.")
+    assert not any(c.startswith("T84") for c in icd(nlp, text))

@@ -11,7 +11,8 @@ from .layout import exam_title
 MODALITY_EQUIV = {"MAMMO": ("MAMMO",), "DBT": ("DBT",), "CTA": ("CTA",), "MRA": ("MRA",), "PET": ("PET",),
                   "NM": ("NM",), "DUPLEX": ("DUPLEX", "US"), "US": ("US",)}
 SCREENING_RE = re.compile(r"\b(screening|screen|annual mammogram|routine mammogram|lung cancer screening|ldct)\b", re.IGNORECASE)
-PET_INITIAL_RE = re.compile(r"\b(initial staging|initial treatment strategy|staging|newly diagnosed|new diagnosis)\b", re.IGNORECASE)
+PET_INITIAL_RE = re.compile(r"\b(initial staging|initial treatment strategy|staging|newly diagnosed|new diagnosis|"
+                            r"characteriz\w*|indeterminate)\b", re.IGNORECASE)
 PET_SUBSEQ_RE = re.compile(r"\b(restaging|re-staging|subsequent|treatment response|response to (?:therapy|treatment)|"
                            r"surveillance|follow[- ]?up|post[- ]?treatment|recurrence)\b", re.IGNORECASE)
 REPEAT_RE = re.compile(r"\b(repeat(?:ed)? (?:exam|examination|study|image|imaging|radiograph|film|views?)|"
@@ -541,7 +542,9 @@ def pet_strategy_modifier(text: str) -> str | None:
     impression does not make an initial staging study subsequent."""
     title = _title_text(text)
     m = FINDINGS_START_RE.search(text)
-    for part in (title, text[:m.start()] if m else text, text):
+    # (the whole report without its recommendations: 'vascular surgery follow-up suggested' is no restaging)
+    body = " ".join(x for x in re.split(r"(?<=[.;\n])", text) if not RECOMMEND_RE.search(x))
+    for part in (title, text[:m.start()] if m else text, body):
         if PET_SUBSEQ_RE.search(part):
             return "PS"
         if PET_INITIAL_RE.search(part):

@@ -42,6 +42,8 @@ def _fix(nlp, doc, ents):
     ("Multiple sclerosis", "Multiple sclerosis"),
     ("pleural effusion", "pleural effusion"),
     ("cough", "cough"),
+    ("radiopaque calculus", "calculus"),                        # descriptors that change no code (v1.4 writers)
+    ("simple hepatic cysts", "hepatic cysts"),
 ])
 def test_trim_finding(text, expected):
     words = text.split()

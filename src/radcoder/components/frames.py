@@ -371,6 +371,9 @@ SIDE_VAL = {"left": "left", "lt": "left", "l": "left", "right": "right", "rt": "
 TITLE_REGION_STOP = frozenset({"a/p", "le", "ue", "port", "node", "nodes", "gi", "effusion", "reflux", "speech",
                                "peripheral", "regional", "superficial", "muscle", "axial", "lateral", "ivc"})
 DEFAULT_REGION = {"MAMMO": "breast", "DBT": "breast", "DEXA": "axial_skeleton"}
+LIMB_ABBREV = {"le": "lower_extremity", "ue": "upper_extremity", "les": "lower_extremity", "ues": "upper_extremity"}
+LIMB_ABBREV_RE = re.compile(r"\b(le|ue|les|ues)\b(?=\s*(?:-\s*)?(?:arterial|venous|arteries|artery|veins?|duplex|doppler|dvt|"
+                            r"runoff|run-off|abi|pvr|segmental)\b)|\b(?:duplex|doppler|venous|arterial)\s+(le|ue)\b")
 EXTENT_RE = re.compile(r"\b(complete|limited|ltd|targeted|focused)\b")
 EXTENT_WORDS = {"ltd": "limited", "targeted": "limited", "focused": "limited"}
 LIMITED_DONE_RE = re.compile(r"\b(?:limited|incomplete)\s+(?:exam(?:ination)?|study|sonographic (?:exam|study))\b")
@@ -452,6 +455,13 @@ def _scan_regions(low: str) -> list[tuple[int, int, str]]:
     lex.update(term_maps().get("ANATOMY", {}))
     lex.update(frame_rules()["title_region"])
     hits = _phrase_hits(low, lex)
+    # 'LE' / 'UE' name a limb only next to a vascular study word ('DUPLEX RT LE ARTERIAL', 'UE VENOUS DOPPLER')
+    taken = [(a, b) for a, b, _ in hits]
+    for m in LIMB_ABBREV_RE.finditer(low):
+        g = 1 if m.group(1) else 2
+        if not any(a < m.end(g) and m.start(g) < b for a, b in taken):
+            hits.append((m.start(g), m.end(g), LIMB_ABBREV[m.group(g)]))
+    hits.sort()
     # words in parentheses only detail the exam named outside them
     paren = [(m.start(), m.end()) for m in re.finditer(r"\([^)]*\)", low)]
     # a region naming the protocol of an exam of a larger region ('CT ABDOMEN ... ADRENAL PROTOCOL') is not an
@@ -704,6 +714,8 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str, own_title:
 
 
 ACCESS_PROCEDURES = frozenset({"picc", "port", "cvc"})
+QUADRANT_RE = re.compile(r"\b(?:ruq|rlq|luq|llq|(?:right|left) (?:upper|lower) quadrant|appendix|appendicitis|pylorus|"
+                         r"pyloric|gallbladder)\b")
 TRANSPLANT_RE = re.compile(r"\b(?:transplant\w*|allograft|graft kidney)\b")
 SOFT_TISSUE_WALLS = frozenset({"buttock", "chest_wall", "abdominal_wall"})
 SOFT_TISSUE_RE = re.compile(r"\b(?:subcutaneous|soft[- ]tissue|intramuscular)\s+(?:[a-z-]+\s+){0,2}(?:abscess|collection|"
@@ -1077,6 +1089,12 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
         # both kidneys and the bladder
         elif fr["modality"] == "US" and fr["region"] == "kidney" and fr["laterality"] in ("left", "right") \
                 and fr.get("procedure") is None and fr.get("extent") is None and fr.get("subtype") is None:
+            fr["extent"] = "limited"
+    # an ultrasound of one quadrant or organ of the abdomen ('US RIGHT LOWER QUADRANT (APPENDIX)', 'US RUQ') is the
+    # limited abdominal study (76705), not the complete one
+    for fr in frames:
+        if fr["modality"] == "US" and fr["region"] in ("abdomen", "hepatobiliary") and fr.get("extent") is None \
+                and fr.get("procedure") is None and QUADRANT_RE.search(title):
             fr["extent"] = "limited"
     # MR of the abdomen and pelvis has no combined code: two exams, two frames (74181-74183 + 72195-72197)
     for fr in list(frames):
