@@ -85,12 +85,9 @@ def lookup_concept(text: str) -> Concept | None:
             return idx[" ".join(words)]
     cand = " ".join(words)
     # spelling variants of the head ("common bile duct dilatation" / "dilation")
-    for a, b in SPELLING_VARIANTS:
-        for x, y in ((a, b), (b, a)):
-            if re.search(rf"\b{x}\b", cand):
-                alt = re.sub(rf"\b{x}\b", y, cand)
-                if alt in idx:
-                    return idx[alt]
+    hit = _variant_hit(cand, idx)
+    if hit is not None:
+        return hit
     for h in MALIGNANCY_HEADS:
         if cand.endswith(" " + h) and not _METASTATIC.search(cand):
             alt = cand[:-len(h)] + "cancer"
@@ -109,12 +106,21 @@ def lookup_concept(text: str) -> Concept | None:
         tail = " ".join(words[k:])
         if tail in idx:
             return idx[tail]
-        for a, b in SPELLING_VARIANTS:
-            for x, y in ((a, b), (b, a)):
-                if re.search(rf"\b{x}\b", tail):
-                    alt = re.sub(rf"\b{x}\b", y, tail)
-                    if alt in idx:
-                        return idx[alt]
+        hit = _variant_hit(tail, idx)
+        if hit is not None:
+            return hit
+    return None
+
+
+def _variant_hit(text: str, idx: dict):
+    """The lexicon concept of ``text`` written with one word in its other spelling or abbreviation (SPELLING_VARIANTS:
+    dilatation/dilation, fx/fracture), or None."""
+    for a, b in SPELLING_VARIANTS:
+        for x, y in ((a, b), (b, a)):
+            if re.search(rf"\b{x}\b", text):
+                alt = re.sub(rf"\b{x}\b", y, text)
+                if alt in idx:
+                    return idx[alt]
     return None
 
 
