@@ -284,3 +284,26 @@ def test_intact_hardware_is_no_complication(nlp):
             "unchanged, without hardware loosening.\nIMPRESSION: 1. Healing fracture after volar plate fixation; "
             "hardware intact.")
     assert not any(c.startswith("T84") for c in icd(nlp, text))
+
+
+# ---------------------------------------------------------------- wave BK-BO
+
+def test_context_codes_of_round5(nlp):
+    text = "HISTORY: Metastatic neuroendocrine tumor.\nFINDINGS: Multiple liver metastases."
+    assert _codes(_doc(nlp, text, [("liver metastases", "FINDING")])) == [("liver metastases", "C7B.02")]
+    text = "HISTORY: Prostate cancer s/p radical prostatectomy. Rising PSA."
+    assert _codes(_doc(nlp, text, [("Rising PSA", "FINDING")])) == [("Rising PSA", "R97.21")]
+    text = "Hx: SNF pt s/p L MCA CVA with dysphagia."
+    assert _codes(_doc(nlp, text, [("dysphagia", "FINDING")])) == [("dysphagia", "I69.391")]
+
+
+def test_stroke_sequela_is_coded_under_a_history_cue(nlp):
+    codes = icd(nlp, "XR CHEST 1 VIEW PORTABLE\nHx: SNF pt s/p L MCA CVA with dysphagia. Feeding tube placed.\n"
+                     "FINDINGS: Lungs clear.\nIMPRESSION: No acute process.")
+    assert "I69.391" in codes
+
+
+def test_emphysema_is_the_copd_coded(nlp):
+    codes = icd(nlp, "CT CHEST WITHOUT CONTRAST\nHISTORY: COPD, former smoker.\nFINDINGS: Centrilobular emphysema.\n"
+                     "IMPRESSION: Centrilobular emphysema.")
+    assert any(c.startswith("J43") for c in codes) and not any(c.startswith("J44") for c in codes)

@@ -495,6 +495,11 @@ def coding_view(mentions: Sequence[FindingMention], text: str, has_impression: O
     (``_gold_view``), and in a terse report without FINDINGS/IMPRESSION headers the unheaded body lines are
     findings (§7.8), even where the sectionizer left them in the technique."""
     out = [_gold_view(m, text, REASON_SECTIONS) for m in mentions]
+    # a sequela of a past stroke (I69.-) is a present condition, whatever history cue governs it ("s/p CVA with
+    # dysphagia")
+    from dataclasses import replace as _replace
+    out = [_replace(m, assertion="present") if m.assertion == "historical" and (m.code or "").startswith("I69")
+           else m for m in out]
     if not is_sectioned(out, has_impression) and TERSE_TECHNIQUE_IS_FINDINGS:
         from dataclasses import replace
         out = [replace(m, section="findings") if m.section == "technique" else m for m in out]
