@@ -77,7 +77,6 @@ def _history_concept(m: "FindingMention"):
         return c
     cat = m.code[:3]
     if cat not in _CATEGORY_HISTORY:
-        from dataclasses import replace
         from .lexicons import findings
         same = [x for x in findings() if x.icd10cm and x.icd10cm[:3] == cat]
         hist = {x.history_code for x in same if x.history_code}
@@ -468,7 +467,6 @@ def _incidental_code(code: str, mentions, text: str) -> bool:
 def _gold_view(m: "FindingMention", text: str, reason_sections) -> "FindingMention":
     """The mention as the gold reads it: reason-for-technique negations are present, the condition a
     screening exam looks for is hypothetical (§7.2), a generic screening code gets the exam's target."""
-    from dataclasses import replace
     assertion = effective_assertion(m, text)
     code = m.code
     if code and (code in GENERIC_SCREENING or code_kind(code) == "screening") and text:
@@ -497,11 +495,9 @@ def coding_view(mentions: Sequence[FindingMention], text: str, has_impression: O
     out = [_gold_view(m, text, REASON_SECTIONS) for m in mentions]
     # a sequela of a past stroke (I69.-) is a present condition, whatever history cue governs it ("s/p CVA with
     # dysphagia")
-    from dataclasses import replace as _replace
-    out = [_replace(m, assertion="present") if m.assertion == "historical" and (m.code or "").startswith("I69")
+    out = [replace(m, assertion="present") if m.assertion == "historical" and (m.code or "").startswith("I69")
            else m for m in out]
     if not is_sectioned(out, has_impression) and TERSE_TECHNIQUE_IS_FINDINGS:
-        from dataclasses import replace
         out = [replace(m, section="findings") if m.section == "technique" else m for m in out]
     return out
 

@@ -376,6 +376,12 @@ LIMB_ABBREV_RE = re.compile(r"\b(le|ue|les|ues)\b(?=\s*(?:-\s*)?(?:arterial|veno
                             r"runoff|run-off|abi|pvr|segmental)\b)|\b(?:duplex|doppler|venous|arterial)\s+(le|ue)\b")
 EXTENT_RE = re.compile(r"\b(complete|limited|ltd|targeted|focused)\b")
 EXTENT_WORDS = {"ltd": "limited", "targeted": "limited", "focused": "limited"}
+
+
+def _extent(text: str) -> str | None:
+    """complete / limited as ``text`` first names it ('LTD', 'targeted' and 'focused' name the limited exam)."""
+    m = EXTENT_RE.search(text)
+    return EXTENT_WORDS.get(m.group(1), m.group(1)) if m else None
 LIMITED_DONE_RE = re.compile(r"\b(?:limited|incomplete)\s+(?:exam(?:ination)?|study|sonographic (?:exam|study))\b")
 
 
@@ -658,11 +664,9 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str, own_title:
     state = body_state or title_state
     if title_state == "without_with" and body_state == "with":
         state = body_state = "without_with"
-    ext = EXTENT_RE.search(title)
-    extent = EXTENT_WORDS.get(ext.group(1), ext.group(1)) if ext else None
+    extent = _extent(title)
     if extent is None and technique:
-        ext = EXTENT_RE.search(technique)
-        extent = EXTENT_WORDS.get(ext.group(1), ext.group(1)) if ext else None
+        extent = _extent(technique)
     # an exam titled complete that the report says was limited / incomplete: the performed exam is limited
     # (§7.13); the title's extent is kept for the flags
     title_extent = None
@@ -694,8 +698,7 @@ def _finish(doc: Doc, frames: list[dict], title: str, technique: str, own_title:
         elif fr.get("procedure") is None and fr["modality"] not in ("MAMMO", "DBT", "DEXA", "IR"):
             # other exams: the extent the exam statement names ('XR FOOT COMPLETE', 'MRI KNEE - LIMITED'), and a
             # performed exam that the report says was limited, incomplete or stopped (§7.13)
-            t_ext = EXTENT_RE.search(title)
-            fr["extent"] = EXTENT_WORDS.get(t_ext.group(1), t_ext.group(1)) if t_ext else None
+            fr["extent"] = _extent(title)
             if LIMITED_STUDY_RE.search(technique) or LIMITED_STUDY_RE.search(_impression_text(doc)):
                 fr["extent"] = "limited"
         if fr["modality"] in ("MAMMO", "DBT") and fr["laterality"] is None and re.search(r"\bscreening\b", title):
@@ -723,8 +726,7 @@ SOFT_TISSUE_RE = re.compile(r"\b(?:subcutaneous|soft[- ]tissue|intramuscular)\s+
 
 
 def _in_limb(region: str | None) -> bool:
-    from ..codesets.procedures import load_regions
-    return bool(region) and (region == "extremity" or "extremity" in load_regions().ancestors(region))
+    return bool(region) and (region == "extremity" or "extremity" in _region_ancestors(region))
 ACCESS_SIDE_RE = re.compile(r"\b(right|left)\s+(?:[a-z]+\s+){0,2}?(?:basilic|brachial|cephalic|internal jugular|ij|"
                             r"subclavian|femoral|arm|upper arm|chest)\b", re.IGNORECASE)
 VIEW_RANGE_RE = re.compile(r"\b\d\s*(?:-|to|or)\s*\d\s*(?:v|vw|vws|views?)\b")

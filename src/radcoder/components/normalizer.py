@@ -307,8 +307,8 @@ _NO_LOC_RE = re.compile(r"\b(?:no|without|denies|denied|negative for|did not hav
                         r"|\bloc\s*:\s*(?:no|none|denied|negative)\b", re.IGNORECASE)
 
 
-_LOC_UNKNOWN_RE = re.compile(r"\b(?:unknown|unclear|uncertain|unsure|not known|undetermined|possible|possibly|questionable|"
-                             r"\?)|\?", re.IGNORECASE)
+_LOC_UNKNOWN_RE = re.compile(r"\b(?:unknown|unclear|uncertain|unsure|not known|undetermined|possible|possibly|questionable)"
+                             r"|\?", re.IGNORECASE)
 
 
 def consciousness_axis(findings) -> None:
