@@ -30,7 +30,7 @@ WORD_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "sin
 def frame_rules() -> dict:
     """Frame conventions of resources/rules/frame_rules.jsonl, grouped by kind."""
     out: dict = {"procedure_region": {}, "reported_region": {}, "sided_organ": {}, "included_region": [],
-                 "title_modality": {}, "title_region": {}, "combined_region": []}
+                 "title_modality": {}, "title_region": {}, "combined_region": [], "limited_organ": {}}
     try:
         path = resource_path("rules", "frame_rules.jsonl")
     except Exception:  # a model packaged without the rules file: no conventions
@@ -54,6 +54,8 @@ def frame_rules() -> dict:
             out[k][norm(r["literal"])] = r["region"]
         elif k == "combined_region":
             out[k].append((r.get("modality", "*"), frozenset(r["regions"]), r["region"]))
+        elif k == "limited_organ":
+            out[k][(r["modality"], r["region"])] = r.get("extent", "limited")
     return out
 
 
@@ -186,6 +188,8 @@ class FrameBuilder:
             seen.add(key)
             lat = _scan_laterality(seg, low[st:en]) or (_scan_laterality(low, low[st:en]) if len(regs) == 1 else None)
             views = _count_views(low[st:seg_end]) if len(regs) > 1 else None
+            if views is None and len(regs) > 1 and (each := EACH_VIEWS_RE.search(low)):
+                views = _count_views(each.group(0))  # 'CHEST AND ABDOMEN, 1 VIEW EACH'
             if views is None:
                 views = _count_views(low) if len(regs) == 1 else None
             if views is None and len(regs) == 1:
@@ -460,7 +464,9 @@ def _scan_regions(low: str) -> list[tuple[int, int, str]]:
     lex = {k: r.region for k, r in region_index().items() if k not in NON_ANATOMY and k not in TITLE_REGION_STOP}
     lex.update(term_maps().get("ANATOMY", {}))
     lex.update(frame_rules()["title_region"])
-    hits = _phrase_hits(low, lex)
+    # a word inside a longer view name is no region ('FROG-LEG LATERAL')
+    views = [(m.start(1), m.end(1)) for m in VIEW_NAME_RE.finditer(low)]
+    hits = [h for h in _phrase_hits(low, lex) if not any(a <= h[0] and h[1] <= b and (a, b) != h[:2] for a, b in views)]
     # 'LE' / 'UE' name a limb only next to a vascular study word ('DUPLEX RT LE ARTERIAL', 'UE VENOUS DOPPLER')
     taken = [(a, b) for a, b, _ in hits]
     for m in LIMB_ABBREV_RE.finditer(low):
@@ -525,6 +531,9 @@ def _scan_laterality(text: str, region_text: str) -> str | None:
     if PLURAL_BILATERAL.search(region_text):
         return "bilateral"
     return None
+
+
+EACH_VIEWS_RE = re.compile(r"\b(?:\d|one|two|three|four|five|six|single)\s*-?\s*views?\s+(?:each|of each)\b")
 
 
 def _count_views(text: str) -> int | None:
@@ -619,6 +628,9 @@ def _impression_text(doc: Doc) -> str:
 
 
 # a sentence about another exam than the one performed: a recommendation or a comparison with a prior exam
+# 'there are no prior studies for comparison' names no other exam
+NO_PRIOR_RE = re.compile(r"\b(?:no|without)\s+(?:prior|previous)\s+(?:studies|study|exams?|examinations?|films?|imaging|"
+                         r"radiographs?)(?:\s+(?:are\s+|is\s+)?(?:available\s+)?for\s+comparison)?")
 OTHER_EXAM_RE = re.compile(r"\b(?:recommend\w*|consider\w*|suggest\w*|advis\w*|could be|would be|may be (?:obtained|"
                            r"performed|helpful)|more sensitive|if (?:clinically|clinical)|follow[- ]?up|f/u|prior|previous)\b")
 
@@ -925,8 +937,15 @@ def _not_view_places(text: str) -> str:
                     if not (VIEW_AS_PLACE_RE.search(s) and not ACQUIRED_RE.search(s)))
 
 
+VIEW_ONLY_SENT_RE = re.compile(r"\s*(?:(?:single|portable|frontal|ap|pa|lateral|upright|erect|semi-?erect|semi-?upright|"
+                               r"supine|sitting|and|&|/|,|-)\s*)+[.;]?\s*$")
+
+
 def _view_sentences(text: str) -> str:
-    return " ".join(s for s in re.split(r"(?<=[.;\n])", _not_view_places(text)) if re.search(r"\bviews?\b", s))
+    """The sentences that describe the views obtained: those that name views, and those made only of view
+    names and positions ('AP semi-erect.')."""
+    return " ".join(s for s in re.split(r"(?<=[.;\n])", _not_view_places(text))
+                    if re.search(r"\bviews?\b", s) or (VIEW_NAME_RE.search(s) and VIEW_ONLY_SENT_RE.fullmatch(s)))
 
 
 def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: int) -> None:
@@ -1014,7 +1033,7 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
         elif fr["modality"] == "XR" and fr.get("views") is None and len(frames) == 1:
             own = " ".join(x.text.lower() for x in doc.sents if x.start_char >= t0 + len(title)
                            and section_at(doc, x.start_char) not in ("comparison", "indication")
-                           and not OTHER_EXAM_RE.search(x.text.lower()))
+                           and not OTHER_EXAM_RE.search(NO_PRIOR_RE.sub(" ", x.text.lower())))
             n = _count_done_views(_not_view_places(technique)) if technique else _count_done_views(_view_sentences(own))
             if n:
                 fr["views"] = n
@@ -1098,6 +1117,10 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
         if fr["modality"] == "US" and fr["region"] in ("abdomen", "hepatobiliary") and fr.get("extent") is None \
                 and fr.get("procedure") is None and QUADRANT_RE.search(title):
             fr["extent"] = "limited"
+        # (an exam of one organ of a region the code is complete or limited for: 'US LIVER', 'US PYLORUS')
+        elif fr.get("extent") is None and fr.get("procedure") is None \
+                and (fr["modality"], fr["region"]) in frame_rules()["limited_organ"]:
+            fr["extent"] = frame_rules()["limited_organ"][(fr["modality"], fr["region"])]
     # MR of the abdomen and pelvis has no combined code: two exams, two frames (74181-74183 + 72195-72197)
     for fr in list(frames):
         if fr["modality"] == "MR" and fr["region"] == "abdomen_pelvis" and fr.get("procedure") is None:

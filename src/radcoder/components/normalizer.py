@@ -132,6 +132,10 @@ DESCRIPTIVE_WORDS = frozenset({
     "depressed", "acute", "subacute", "healed", "healing", "old", "partially"}) | LEADING_MODIFIERS - {"lung", "lobe", "left", "right", "bilateral"}
 
 
+# a finding of many sites at once (polyarthralgia, polyarthritis, polyneuropathy)
+MULTI_SITE_RE = re.compile(r"(?i)poly(?:arthr|neur|myalg|myosit)")
+
+
 def _names_no_site(key: str) -> bool:
     """A span of one word, or of a head word with descriptive modifiers only."""
     words = key.split()
@@ -891,6 +895,8 @@ class Normalizer:
         return spec.refine(code, ctx) if exam_side else code
 
     def _refine(self, span: Span, ents) -> None:
+        if MULTI_SITE_RE.match(span.text):
+            return  # 'polyarthralgia' names many joints: the exam's site and side are not its own
         ctx = span_context(span, ents)
         code = spec.refine(span._.icd10cm, ctx)
         base = self._lexicon_code(span)
