@@ -152,3 +152,35 @@ def test_aspiration_the_procedure_is_no_finding(nlp):
     # aspiration seen on the study stays a finding
     text = "FLUORO MODIFIED BARIUM SWALLOW\nFINDINGS: Frank aspiration of thin barium into the trachea."
     assert _spanfix(nlp, text, "aspiration") == ["aspiration"]
+
+
+@pytest.mark.parametrize("text,code", [
+    ("MRI BRAIN\nHX: Relapsing-remitting multiple sclerosis.\nIMPRESSION: Stable demyelinating disease.", "G35.A"),
+    ("MRI BRAIN\nHX: Multiple sclerosis.\nIMPRESSION: Stable demyelinating disease.", "G35.D"),
+    ("MRI BRAIN\nHX: Numbness.\nIMPRESSION: Possible demyelinating disease.", "G37.9"),
+])
+def test_demyelinating_disease_of_known_ms(nlp, text, code):
+    doc = _doc(nlp, text, [("demyelinating disease", "FINDING")])
+    assert doc.ents[0]._.icd10cm == code
+
+
+def test_hx_label_is_no_history_cue(nlp):
+    text = "MRI BRAIN W/WO CONTRAST HX: 36F with multiple sclerosis, annual surveillance."
+    i = text.index("multiple sclerosis")
+    assert radcoder.assert_spans(nlp, text, [(i, i + 18)]) == ["present"]
+    text = "CT CHEST\nHX breast cancer, now cough."
+    i = text.index("breast cancer")
+    assert radcoder.assert_spans(nlp, text, [(i, i + 13)]) == ["historical"]
+
+
+def test_limited_obstetric_ultrasound_and_amniotic_fluid(nlp):
+    text = ("EXAM: US OB LIMITED, THIRD TRIMESTER\nINDICATION: 27-year-old at 32 weeks 3 days, decreased fetal "
+            "movement.\nFINDINGS: AFI 4.1 cm, consistent with oligohydramnios.\nIMPRESSION: Oligohydramnios.")
+    rec = record(nlp, text)
+    assert [c["code"] for c in rec["cpt"]] == ["76815"]
+    assert [c["code"] for c in rec["icd10cm"]][:1] == ["O41.03X0"]
+    # the trimester comes from the gestational age; the complete study of the trimester stays 76805
+    text = "US OB THIRD TRIMESTER\nINDICATION: 24 weeks.\nIMPRESSION: Polyhydramnios."
+    rec = record(nlp, text)
+    assert [c["code"] for c in rec["cpt"]] == ["76805"]
+    assert "O40.2XX0" in [c["code"] for c in rec["icd10cm"]]

@@ -73,3 +73,24 @@ def test_remembered_injury_in_the_indication_takes_the_exam_side(rules_nlp, memo
     text = "MR KNEE RT WITHOUT CONTRAST\nINDICATION: Twisting injury 10 days ago, locking.\nTECHNIQUE: Sagittal PD FS."
     doc = _doc(rules_nlp, text, [("RT", "LATERALITY"), ("Twisting injury", "FINDING")])
     assert _codes(doc) == [("Twisting injury", "S89.91XA")]
+
+
+def test_memory_learns_the_context_free_code(rules_nlp, memory):
+    from radcoder.components.normalizer import context_free_code
+    from radcoder.ranking.train import memory_pairs
+    # a context code of the span's concept (sequela of a past stroke; carcinoid liver metastases) is left to
+    # the context rule: the memory learns the concept's own code
+    assert context_free_code("hemiparesis", "I69.351") == "G81.90"
+    assert context_free_code("liver metastases", "C7B.02") == "C78.7"
+    # codes of the concept's own category, and codes no context rule gives, are learned as annotated
+    assert context_free_code("hemiparesis", "G81.94") == "G81.94"
+    assert context_free_code("liver metastases", "C78.7") == "C78.7"
+    rec = {"spans": [{"label": "FINDING", "text": "hemiparesis", "icd10cm": "I69.354", "assertion": "present"},
+                     {"label": "FINDING", "text": "hemiparesis", "icd10cm": "I69.354", "assertion": "present"}]}
+    assert memory_pairs([rec]) == [("hemiparesis", "G81.90")] * 2
+    # at run time the context still gives the sequela, and a new deficit stays a deficit
+    memory["hemiparesis"] = "G81.90"
+    doc = _doc(rules_nlp, "CT HEAD\nHISTORY: Left hemiparesis from a prior stroke.", [("hemiparesis", "FINDING")])
+    assert doc.ents[0]._.icd10cm == "I69.354"
+    doc = _doc(rules_nlp, "CT HEAD\nHISTORY: Acute left hemiparesis.", [("hemiparesis", "FINDING")])
+    assert doc.ents[0]._.icd10cm.startswith("G81.9")

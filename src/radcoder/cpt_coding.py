@@ -267,8 +267,9 @@ def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset(), s
     if cue is not None:
         if cue.search(title):
             # a code of its own kind that the title names ('SKELETAL SURVEY, INFANT': 77076) outranks the family's
-            # code of the extent the report implies ('a complete skeletal survey')
-            s += 1.5 + (2.0 if c.extent is None and fe is not None else 0.0)
+            # code of the extent the report implies ('a complete skeletal survey'); an exam the report calls limited
+            # stays the limited code ('US OB LIMITED, THIRD TRIMESTER': 76815, not 76805)
+            s += 1.5 + (2.0 if c.extent is None and fe == "complete" else 0.0)
         else:
             s -= 0.5
         if c.modality == "IR" and not cue.search(text):

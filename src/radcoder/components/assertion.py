@@ -138,6 +138,9 @@ class AssertionDetector:
             if r.category == "HISTORICAL" and doc[s].lower_ == "history" and s > 0 \
                     and DURATION_RE.match(doc[s - 1].text):
                 continue
+            if r.category == "HISTORICAL" and e - s == 1 and doc[s].lower_ in ("hx", "history") \
+                    and e < len(doc) and doc[e].text == ":":
+                continue  # the 'HX:' / 'HISTORY:' label of the clinical history, not a past condition
             out.append((s, e, r))
         return out
 

@@ -717,6 +717,20 @@ def _affirmed_cue(cues: re.Pattern, text: str) -> bool:
     return False
 
 
+def context_free_code(text: str, code: str) -> str:
+    """The code a span text takes without its report's context: a gold ``code`` that is one of the context
+    codes of the text's lexicon concept (a hemiparesis after a past stroke, I69.35-; liver metastases of a
+    carcinoid, C7B.02) becomes the concept's default code, since the context rule gives the context code
+    where its cue is present. Other codes are returned unchanged."""
+    concept = lookup_concept(text)
+    if concept is None or not concept.icd10cm or code[:5] == concept.icd10cm[:5]:
+        return code
+    rules = context_rules().get(concept.id)
+    if rules and any(code[:5] == new[:5] for new, *_ in rules[1]):
+        return concept.icd10cm
+    return code
+
+
 def harmonize_context_codes(findings) -> None:
     """A report documents a detail once ("CKD stage 4" in the history, "known CKD" in the findings): a
     mention still on its concept's default code takes the one context code that other mentions of the

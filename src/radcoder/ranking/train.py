@@ -37,7 +37,8 @@ def fold_of(doc_id: str, k: int = K_FOLDS, salt: str = "radcoder-ranker") -> int
 def memory_pairs(records: Sequence[dict]) -> list[tuple[str, str]]:
     """(span text, code) pairs the normalizer memory learns from (FINDING spans with a code, not
     historical); ``radcoder.training.normalization_pairs`` uses it for the shipped memory."""
-    return [(s["text"], s["icd10cm"]) for r in records for s in r.get("spans", [])
+    from ..components.normalizer import context_free_code
+    return [(s["text"], context_free_code(s["text"], s["icd10cm"])) for r in records for s in r.get("spans", [])
             if s.get("label") == "FINDING" and s.get("icd10cm") and s.get("assertion") != "historical"]
 
 
