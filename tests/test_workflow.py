@@ -68,3 +68,43 @@ def test_build_corpus_refit_trains_on_train_and_dev(tmp_path, monkeypatch, refit
     assert only_dev, "the fixture needs a finding that only a dev report has"
     learned = {(t.lower(), c) for t, c in normalization_pairs(refit)}
     assert bool(only_dev & learned) is refit
+
+
+def test_prune_ruler_drops_patterns_the_gold_contradicts():
+    from radcoder.pipeline import build_pipeline
+    from radcoder.training import prune_ruler
+    nlp = build_pipeline(ruler=True)
+
+    def rec(text, *gold):
+        spans = []
+        for label, surface in gold:
+            i = text.index(surface)
+            spans.append({"start": i, "end": i + len(surface), "label": label})
+        return {"id": "x", "text": text, "spans": spans}
+
+    records = [rec("The lungs are clear. Small pneumothorax.", ("FINDING", "pneumothorax")),
+               rec("Lungs: no consolidation. Large pneumothorax.", ("FINDING", "pneumothorax")),
+               rec("The spleen is normal.")]
+    removed = prune_ruler(nlp, records)
+    assert {(p["label"], p["pattern"]) for p in removed} == {("ANATOMY", "lungs")}
+    assert removed[0]["right"] == 0 and removed[0]["wrong"] == 2
+    kept = {(p["label"], p["pattern"]) for p in nlp.get_pipe("entity_ruler").patterns if isinstance(p["pattern"], str)}
+    assert ("ANATOMY", "lungs") not in kept
+    assert ("FINDING", "pneumothorax") in kept          # right every time
+    assert ("ANATOMY", "spleen") in kept                # one match only: too little evidence to drop
+    assert any(not isinstance(p["pattern"], str) for p in nlp.get_pipe("entity_ruler").patterns)  # token patterns stay
+    doc = nlp("The lungs are clear.")
+    assert not [e for e in doc.ents if e.text.lower() == "lungs" and e.label_ == "ANATOMY"]
+
+
+def test_shipped_model_lists_its_pruned_ruler_patterns():
+    meta = json.loads((radcoder.pipeline.default_model_path() / "meta.json").read_text())
+    pruned = meta["radcoder"]["ruler_pruned"]
+    assert pruned["min_precision"] == 0.5 and pruned["patterns"]
+    for p in pruned["patterns"]:
+        assert p["wrong"] + p["right"] >= pruned["min_matches"]
+        assert p["right"] < pruned["min_precision"] * (p["right"] + p["wrong"])
+    ruler = [json.loads(x) for x in (radcoder.pipeline.default_model_path() / "entity_ruler" / "patterns.jsonl")
+             .read_text().splitlines()]
+    assert not {(p["label"], p["pattern"]) for p in pruned["patterns"]} & {(p["label"], p["pattern"]) for p in ruler
+                                                                          if isinstance(p["pattern"], str)}

@@ -99,14 +99,54 @@ def normalization_pairs(refit: bool = False) -> list[tuple[str, str]]:
     return memory_pairs(fit_records(training_records(include_real=False), refit))
 
 
+RULER_MIN_PRECISION = 0.5
+RULER_MIN_MATCHES = 2
+
+
+def prune_ruler(nlp, records: list[dict], min_precision: float = RULER_MIN_PRECISION,
+                min_matches: int = RULER_MIN_MATCHES) -> list[dict]:
+    """Drop the entity-ruler phrase patterns that the annotated ``records`` contradict.
+
+    Every phrase pattern is matched alone (the ruler over the tokenizer's output) on the records' texts; a
+    match is right when the gold has a span with the same offsets and label. A pattern matched at least
+    ``min_matches`` times and right less than ``min_precision`` of the time is removed: lexicon terms that the
+    guideline does not annotate where they occur ('lungs' as ANATOMY outside an exam mention, 'left' outside
+    a laterality of the exam). Returns the removed patterns as ``{"label", "pattern", "right", "wrong"}``.
+    Token patterns are kept."""
+    from collections import defaultdict
+    ruler = nlp.get_pipe("entity_ruler")
+    stats: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for r in records:
+        if not r.get("text"):
+            continue
+        gold = {(s["start"], s["end"], s["label"]) for s in r.get("spans", [])}
+        for e in ruler(nlp.make_doc(r["text"])).ents:
+            stats[(e.label_, e.text.lower())][(e.start_char, e.end_char, e.label_) not in gold] += 1
+    drop = {k for k, (ok, bad) in stats.items() if ok + bad >= min_matches and ok < min_precision * (ok + bad)}
+    patterns = ruler.patterns
+    keep = [p for p in patterns if not (isinstance(p["pattern"], str) and (p["label"], p["pattern"]) in drop)]
+    removed = [{"label": lab, "pattern": pat, "right": stats[(lab, pat)][0], "wrong": stats[(lab, pat)][1]}
+               for lab, pat in sorted({(p["label"], p["pattern"]) for p in patterns
+                                       if isinstance(p["pattern"], str)} & drop)]
+    ruler.clear()
+    ruler.add_patterns(keep)
+    return removed
+
+
 def package(out: str | Path, ner_path: str | Path | None = None, *, ruler: bool = True,
-            ranker_dir: str | Path | None = None, refit: bool = False) -> Path:
-    """Assemble the full pipeline (optionally with a trained NER) and save it to ``out``."""
+            ranker_dir: str | Path | None = None, refit: bool = False, prune: bool = True) -> Path:
+    """Assemble the full pipeline (optionally with a trained NER) and save it to ``out``. With ``prune``
+    the entity-ruler patterns that the training records contradict are removed (``prune_ruler``); the
+    removed patterns are listed in the model's meta (``radcoder.ruler_pruned``)."""
     import spacy
 
     from .pipeline import build_pipeline
     ner_source = spacy.load(ner_path) if ner_path else None
     nlp = build_pipeline(ner_source=ner_source, ruler=ruler)
+    if ruler and prune:
+        removed = prune_ruler(nlp, fit_records(training_records(), refit))
+        nlp.meta.setdefault("radcoder", {})["ruler_pruned"] = {
+            "min_precision": RULER_MIN_PRECISION, "min_matches": RULER_MIN_MATCHES, "patterns": removed}
     nlp.get_pipe("radcoder_normalizer").learn(normalization_pairs(refit))
     out = Path(out)
     if out.exists():
