@@ -1,4 +1,4 @@
-"""Shared test helper: run the normalizer on spans set by hand (no NER involved)."""
+"""Shared test helpers: run the normalizer on spans set by hand (no NER involved); the output record of a text."""
 
 
 def normalize_with_spans(nlp, text, spans):
@@ -15,3 +15,11 @@ def normalize_with_spans(nlp, text, spans):
         ents.append(doc.char_span(i, i + len(sub), label=label))
     doc.ents = ents
     return nlp.get_pipe("radcoder_normalizer")(doc)
+
+
+def record(nlp, text, setting="global"):
+    """The output record of ``text`` run through ``nlp`` as a report of the given billing ``setting``."""
+    import radcoder
+    doc = nlp.make_doc(text)
+    doc._.setting = setting
+    return radcoder.to_record(nlp(doc), "t")

@@ -8,6 +8,7 @@ import pytest
 
 import radcoder
 from normalizer_helpers import normalize_with_spans as _doc
+from normalizer_helpers import record
 from radcoder import icd_specificity as spec
 
 pytest.importorskip("simple_icd_10_cm")
@@ -20,12 +21,6 @@ def nlp(rules_nlp):
 
 def _codes(doc):
     return [(e.text, e._.icd10cm) for e in doc.ents if e.label_ == "FINDING"]
-
-
-def record(nlp, text, setting="global"):
-    doc = nlp.make_doc(text)
-    doc._.setting = setting
-    return radcoder.to_record(nlp(doc), "t")
 
 
 def icd(nlp, text, setting="global"):

@@ -7,6 +7,7 @@ import pytest
 
 import radcoder
 from normalizer_helpers import normalize_with_spans as _doc
+from normalizer_helpers import record
 
 pytest.importorskip("simple_icd_10_cm")
 
@@ -14,12 +15,6 @@ pytest.importorskip("simple_icd_10_cm")
 @pytest.fixture(scope="module")
 def nlp(rules_nlp):
     return rules_nlp
-
-
-def record(nlp, text, setting="global"):
-    doc = nlp.make_doc(text)
-    doc._.setting = setting
-    return radcoder.to_record(nlp(doc), "t")
 
 
 def cpt(nlp, text, setting="global"):

@@ -2,18 +2,12 @@
 
 import pytest
 
-import radcoder
+from normalizer_helpers import record as run
 
 
 @pytest.fixture(scope="module")
 def nlp(rules_nlp):
     return rules_nlp
-
-
-def run(nlp, text, setting="global"):
-    d = nlp.make_doc(text)
-    d._.setting = setting
-    return radcoder.to_record(nlp(d), "t")
 
 
 def lines(rec):
