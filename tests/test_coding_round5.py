@@ -179,3 +179,13 @@ def test_limited_obstetric_ultrasound_and_amniotic_fluid(nlp):
     rec = record(nlp, text)
     assert [c["code"] for c in rec["cpt"]] == ["76805"]
     assert "O40.2XX0" in [c["code"] for c in rec["icd10cm"]]
+
+
+def test_myocardial_perfusion_single_or_multiple_studies(nlp):
+    # rest and stress acquisitions described in the technique: multiple studies
+    text = ("MYOCARDIAL PERFUSION IMAGING, EXERCISE SPECT. INDICATION: chest pain. TECHNIQUE: Same-day rest/stress "
+            "protocol with sestamibi at rest and at peak exercise. Gated SPECT acquisition. IMPRESSION: Ischemia.")
+    assert cpt(nlp, text)[0] == ("78452", ())
+    text = ("NM MYOCARDIAL PERFUSION SPECT\nINDICATION: chest pain.\nTECHNIQUE: Rest images only after 10 mCi "
+            "sestamibi.\nIMPRESSION: Normal.")
+    assert cpt(nlp, text)[0] == ("78451", ())
