@@ -61,21 +61,17 @@ def is_screening(text: str) -> bool:
     return bool(SCREENING_RE.search(body)) and not NOT_SCREENING_RE.search(body)
 
 
-# subtypes whose cue is read over the whole report, not only the exam statement (cue rows with "where": "report")
-_REPORT_SCOPED: set[str] = set()
-
-
 def _cue_rows():
     rows = _CUES.get("rows")
     if rows is None:
         from .datafiles import iter_jsonl, resource_path
-        sub, proc, fam, comp, ext = {}, [], {}, [], {}
+        sub, proc, fam, comp, ext, report_scoped = {}, [], {}, [], {}, set()
         for _, row in iter_jsonl(resource_path("codesets", "cpt_cues.jsonl")):
             rx = re.compile(row["pattern"], re.IGNORECASE)
             if row["kind"] == "subtype":
                 sub[row["subtype"]] = rx
                 if row.get("where") == "report":
-                    _REPORT_SCOPED.add(row["subtype"])
+                    report_scoped.add(row["subtype"])
             elif row["kind"] == "procedure":
                 proc.append((rx, row["procedure"], tuple(row.get("families") or ()), bool(row.get("fluoro"))))
             elif row["kind"] == "family":
@@ -84,7 +80,7 @@ def _cue_rows():
                 comp.append((row["code"], row["with"], rx))
             elif row["kind"] == "extent":
                 ext[row["family"]] = rx
-        rows = _CUES["rows"] = (sub, proc, fam, comp, ext)
+        rows = _CUES["rows"] = (sub, proc, fam, comp, ext, frozenset(report_scoped))
     return rows
 
 
@@ -271,7 +267,8 @@ def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset(), s
         s += -1.5 if screening else 1.0
     cue = subtype_cue(sub)
     if cue is not None:
-        if cue.search(text if sub in _REPORT_SCOPED else title):
+        # (a cue row with "where": "report" is read over the whole report, not only the exam statement)
+        if cue.search(text if sub in _cue_rows()[5] else title):
             # a code of its own kind that the title names ('SKELETAL SURVEY, INFANT': 77076) outranks the family's
             # code of the extent the report implies ('a complete skeletal survey'); an exam the report calls limited
             # stays the limited code ('US OB LIMITED, THIRD TRIMESTER': 76815, not 76805)

@@ -1119,8 +1119,8 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
             fr["extent"] = "limited"
         # (an exam of one organ of a region the code is complete or limited for: 'US LIVER', 'US PYLORUS')
         elif fr.get("extent") is None and fr.get("procedure") is None \
-                and (fr["modality"], fr["region"]) in frame_rules()["limited_organ"]:
-            fr["extent"] = frame_rules()["limited_organ"][(fr["modality"], fr["region"])]
+                and (organ_extent := frame_rules()["limited_organ"].get((fr["modality"], fr["region"]))):
+            fr["extent"] = organ_extent
     # MR of the abdomen and pelvis has no combined code: two exams, two frames (74181-74183 + 72195-72197)
     for fr in list(frames):
         if fr["modality"] == "MR" and fr["region"] == "abdomen_pelvis" and fr.get("procedure") is None:
