@@ -535,6 +535,9 @@ def document_tokens(text: str) -> frozenset:
     return frozenset(lit) | frozenset(derived)
 
 
+NO_COMPLICATION = "no_complication"
+
+
 def generalize(code: str | None, ctx: Context, documented: frozenset = frozenset(),
                keep_clauses: bool = False) -> str | None:
     """A code learned from another report's span, with the axes that report documented and this one does
@@ -561,7 +564,9 @@ def generalize(code: str | None, ctx: Context, documented: frozenset = frozenset
         if w in SIDES:
             # a side this span does not have: the 'unspecified' side of the same title
             return w != ctx.side and cand_c["unspecified"] > orig_c["unspecified"]
-        return not keep_clauses and ("no_" + w) in neutral and w not in known
+        # a 'with ...' clause not documented here: its 'without ...' form, or the category's 'without
+        # complications' code (K50.012 "Crohn's disease of small intestine with intestinal obstruction" -> K50.00)
+        return not keep_clauses and (("no_" + w) in neutral or NO_COMPLICATION in neutral) and w not in known
 
     best, best_key = code, None
     for cand in _pool(code[:3]):
@@ -572,7 +577,8 @@ def generalize(code: str | None, ctx: Context, documented: frozenset = frozenset
         dropped, added = orig - new, new - orig
         if not dropped or not all(droppable(w, cand_c, neutral) for w in dropped):
             continue
-        if not all(a == "unspecified" or (a.startswith("no_") and a[3:] in dropped) for a in added):
+        if not all(a == "unspecified" or (a.startswith("no_") and a[3:] in dropped) or a == NO_COMPLICATION
+                   for a in added):
             continue
         if cand_c["unspecified"] > orig_c["unspecified"] + sum(w in SIDES for w in dropped):
             continue  # no other axis made unspecified

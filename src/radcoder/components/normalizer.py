@@ -315,23 +315,43 @@ _LOC_UNKNOWN_RE = re.compile(r"\b(?:unknown|unclear|uncertain|unsure|not known|u
                              r"|\?", re.IGNORECASE)
 
 
+# the duration of a documented loss of consciousness (S06.- 6th character 1-4): "brief LOC", "LOC for about 10 minutes"
+_LOC_BRIEF_RE = re.compile(r"\b(?:brief|briefly|momentary|momentarily|transient|transiently|few seconds|seconds)\b", re.IGNORECASE)
+_LOC_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:-\s*\d+\s*)?(seconds?|secs?|minutes?|mins?|hours?|hrs?)\b", re.IGNORECASE)
+
+
+def loc_duration_axis(text: str, m: re.Match) -> str:
+    """The 6th character of a loss of consciousness whose duration the words around it state ("brief", "under 5
+    minutes", "for 45 min"): 1 (30 minutes or less), 2 (31-59 minutes), 3 (1-5 hours 59 minutes), 4 (6-24 hours);
+    9 (unspecified duration) when none is stated."""
+    window = text[max(0, m.start() - 25):m.end() + 45]
+    d = _LOC_DURATION_RE.search(window)
+    if d:
+        n, unit = float(d.group(1)), d.group(2).lower()
+        minutes = n / 60 if unit.startswith("s") else n * 60 if unit.startswith("h") else n
+        return "1" if minutes <= 30 else "2" if minutes < 60 else "3" if minutes < 360 else "4" if minutes <= 1440 else "9"
+    return "1" if _LOC_BRIEF_RE.search(window) else "9"
+
+
 def consciousness_axis(findings) -> None:
     """An intracranial injury code (S06.-) whose 6th character is the loss-of-consciousness axis takes the state
     the report documents: 0 'without loss of consciousness' when it says so ("No loss of consciousness", "no
-    LOC"), 9 'of unspecified duration' when it documents a loss of consciousness, else A 'status unknown'."""
+    LOC"), 1-4 by the duration of a documented loss of consciousness (``loc_duration_axis``), 9 'of unspecified
+    duration' when none is stated, else A 'status unknown'."""
     if not findings:
         return
     text = findings[0].doc.text
     if _NO_LOC_RE.search(text):
         axis = "0"
-    elif any(not _NO_LOC_RE.search(text[max(0, m.start() - 30):m.end()])
-             and not _LOC_UNKNOWN_RE.search(text[max(0, m.start() - 25):m.end() + 20]) for m in _LOC_RE.finditer(text)):
-        axis = "9"
     else:
-        return
+        locs = [m for m in _LOC_RE.finditer(text) if not _NO_LOC_RE.search(text[max(0, m.start() - 30):m.end()])
+                and not _LOC_UNKNOWN_RE.search(text[max(0, m.start() - 25):m.end() + 20])]
+        if not locs:
+            return
+        axis = loc_duration_axis(text, locs[0])
     for e in findings:
         code = e._.icd10cm
-        if not code or not code.startswith("S06.") or len(code.replace(".", "")) != 7 or code[-2] not in "09A":
+        if not code or not code.startswith("S06.") or len(code.replace(".", "")) != 7 or code[-2] not in "012349A":
             continue
         new = code[:-2] + axis + code[-1]
         if new != code and _valid_code(new) and _valid_code(code[:-2] + "A" + code[-1]):
@@ -472,6 +492,29 @@ def _paragraph_side(span: Span) -> str | None:
     return next(iter(found)) if len(found) == 1 else None
 
 
+# a diagnosis that names what an earlier finding of its sentence is ("right renal mass, consistent with renal cell
+# carcinoma", "left adrenal nodule, likely an adenoma"): the earlier finding's side is its side
+_RESTATES = re.compile(r"^[\s,;:(-]*(?:(?:which|that)\s+(?:is|are)\s+)?(?:most\s+)?(?:consistent with|compatible with|"
+                       r"in keeping with|diagnostic of|characteristic of|typical of|representing|reflecting|"
+                       r"likely|probably|most likely|presumably|due to|from)\s+(?:(?:an?|the)\s+)?"
+                       r"(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+
+
+def _restated_side(span: Span, others) -> str | None:
+    """The side of the finding that the span restates as a diagnosis (``_RESTATES``): the one side word
+    just before (or in) the nearest FINDING before the span in its sentence."""
+    doc = span.doc
+    before = [o for o in others if o.end <= span.start]
+    if not before:
+        return None
+    prev = max(before, key=lambda o: o.end)
+    if not _RESTATES.match(doc.text[prev.end_char:span.start_char]):
+        return None
+    near = list(doc[max(prev.sent.start if doc.has_annotation("SENT_START") else 0, prev.start - 3):prev.end])
+    found = spec.side_words([spec.words(t.text)[0] if spec.words(t.text) else "" for t in near], [t.text for t in near])
+    return next(iter(found)) if len(found) == 1 and "bilateral" not in found else None
+
+
 def span_context(span: Span, ents=None) -> spec.Context:
     """Specificity context of a FINDING span: words within 8 tokens in its sentence, ANATOMY/LATERALITY
     entities of the sentence, the exam title's anatomy, clock positions, and the side (next to the
@@ -514,6 +557,8 @@ def span_context(span: Span, ents=None) -> spec.Context:
                 found |= spec.side_words(spec.words(e.text))
         if len(found) == 1:
             side = next(iter(found))
+        elif not found:
+            side = _restated_side(span, others)
     if side is None:
         side = _paragraph_side(span)
     if side is None and _exam_side_applies(span, spec.words(span.text) + (
