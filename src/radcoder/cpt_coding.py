@@ -604,7 +604,8 @@ def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[
         reduced = True  # a both-sides code for one side (the add-on follows its primary code unmodified)
     if reduced:
         base.append("52")
-    if (primary and _is_repeat(code, text, title)) or frame.get("repeat"):
+    # (a frame marked repeat False is the first of an exam the report repeats: the repeat is its own frame)
+    if (primary and frame.get("repeat") is None and _is_repeat(code, text, title)) or frame.get("repeat"):
         base.append("77" if OTHER_READER_RE.search(text) else "76")
     lines: list[list[str]] = []
     digit = digit_modifier(code, frame, text)

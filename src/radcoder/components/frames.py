@@ -172,7 +172,11 @@ class FrameBuilder:
         if modality is None and re.search(r"\barthrogra(?:m|ms|phy)\b", low):
             modality = "FLUORO"  # an arthrogram the title names with no CT / MR: the conventional (fluoroscopic) one
         if modality is None:
-            if VIEWS_WORD_RE.search(low) or VIEW_NAME_RE.search(low) or re.search(r"\b(portable|radiograph|film)", low):
+            body = doc.text[t0 + len(title):].lower()
+            if VIEWS_WORD_RE.search(low) or VIEW_NAME_RE.search(low) or re.search(
+                    r"\b(portable|radiograph|film|weights?|weight[- ]bearing|stress views?)\b", low) or (
+                    # a title naming only the body part, whose report says which views were obtained
+                    _count_done_views(_view_sentences(technique.lower() or body[:400])) and not _scan_modality(body)):
                 modality = "XR"
             else:
                 return []
@@ -759,6 +763,7 @@ MULTIPART_US_RE = re.compile(r"\b(transabdominal (?:and|&|/|\+) ?transvaginal|ta
                              r"|(?:\bwith|\band|\bplus|&|\+)\s+(?:an?\s+|additional\s+)?(?:trans-?vaginal|endovaginal)\b")
 PRE_POST_REDUCTION_RE = re.compile(r"\bpre[- ]?\s*(?:and|&|/|\+)\s*post[- ]?reduction\b|\bpre[- ]?reduction\b[^.;\n]{0,40}"
                                    r"\bpost[- ]?reduction\b")
+REPEAT_PART_RE = re.compile(r"[;\n]\s*((?:repeat(?:ed)?|post[- ]?reduction)\b[^;\n]*)")
 LABELED_RBC_RE = re.compile(r"\b(?:tagged|labell?ed|tc-?99m)\s+(?:red (?:blood )?cells?|rbcs?)\b|\b(?:red blood cells?|rbcs?)\s+"
                             r"(?:were\s+|was\s+)?(?:labell?ed|tagged)\b|\brbc\s+(?:scintigraph\w*|scan|study)\b")
 GI_BLEED_RE = re.compile(r"\b(?:gi|gastrointestinal)\s+(?:bleed\w*|blood loss|hemorrhage)|\bbleeding (?:scan|study)\b|"
@@ -906,6 +911,26 @@ def _body_guidance(doc: Doc, start: int) -> list[str]:
     return []
 
 
+_LABEL_RE = re.compile(r"(?:^|(?<=[.;\n]))[ \t]*[A-Za-z][A-Za-z /-]{1,30}:", re.MULTILINE)
+
+
+def _region_paragraph(body: str, region: str) -> str:
+    """The text a report body labels with the region ('Foot: AP and lateral views only. ...'), up to the next
+    label or line end; '' when no such label."""
+    names = sorted(set(_region_names(region)) | {region.replace("_", " ")}, key=len, reverse=True)
+    rx = re.compile(r"(?:^|(?<=[.;\n]))[ \t]*(?:(?:right|left|bilateral)\s+)?(?:" + "|".join(re.escape(n) for n in names)
+                    + r")s?[ \t]*:", re.IGNORECASE | re.MULTILINE)
+    m = rx.search(body)
+    if not m:
+        return ""
+    end = len(body)
+    nl = body.find("\n", m.end())
+    if nl >= 0:
+        end = nl
+    nxt = _LABEL_RE.search(body, m.end(), end)
+    return body[m.end():nxt.start() if nxt else end]
+
+
 def _body_text(doc: Doc, t0: int, title: str) -> str:
     return doc.text[t0 + len(title):]
 
@@ -1029,6 +1054,13 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
                 fr["title_views"], fr["views"] = fr["views"], n
             elif n and minimum and n > fr["views"]:
                 fr["views"] = n  # 'MIN 3 VIEWS' names the code's minimum; more views obtained is no discrepancy
+        # a radiograph of several regions whose body gives a region its own paragraph ('Foot: AP and lateral views
+        # only.'): the views obtained there decide its code, as for one region
+        elif fr["modality"] == "XR" and len(frames) > 1 and fr.get("views") is not None \
+                and (para := _region_paragraph(body, fr["region"])):
+            n = _count_done_views(_view_sentences(para))
+            if n and n != fr["views"] and not (VIEWS_MIN_RE.search(title) and n > fr["views"]):
+                fr["title_views"], fr["views"] = fr["views"], n
         # a title without views ('post-procedure chest radiograph'): the views the report says were obtained
         elif fr["modality"] == "XR" and fr.get("views") is None and len(frames) == 1:
             own = " ".join(x.text.lower() for x in doc.sents if x.start_char >= t0 + len(title)
@@ -1148,6 +1180,14 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
         # radiographs before and after a reduction, the same day: the exam and its repeat (76, §5)
         if fr["modality"] == "XR" and fr.get("procedure") is None and PRE_POST_REDUCTION_RE.search(title):
             extra.append(dict(fr, repeat=True))
+        # 'XR RIGHT SHOULDER 3 VIEWS; REPEAT XR RIGHT SHOULDER 2 VIEWS': the repeat of the same exam, its own views
+        elif fr["modality"] == "XR" and fr.get("procedure") is None and (
+                rep := REPEAT_PART_RE.search(title)) and any(r == fr["region"] for _, _, r in _scan_regions(rep.group(1))):
+            extra.append(dict(fr, repeat=True, views=_count_views(rep.group(1)) or fr["views"]))
+            fr["repeat"] = False  # the first exam is no repeat, though the title says 'repeat'
+            first = _count_views(title[:rep.start()])
+            if first:
+                fr["views"] = first
         if fr["modality"] == "US" and fr["contrast"] == "na" and re.search(
                 r"\b(without and with|with and without|w/wo|w/ and w/o)\b", title) and re.search(r"\bcontrast\b", title):
             fr["contrast"] = "without"
