@@ -45,3 +45,165 @@ def assertion(nlp, text, target):
 ])
 def test_resolved_suggest_and_not_yet_on(nlp, text, target, expected):
     assert assertion(nlp, text, target) == expected
+
+
+# ---------------------------------------------------------------- normalization and specificity
+
+from normalizer_helpers import normalize_with_spans as _doc  # noqa: E402
+
+
+def code_of(nlp, text, span, nth=1):
+    doc = _doc(nlp, text, [(span, "FINDING", nth)])
+    return doc.ents[0]._.icd10cm
+
+
+def test_metacarpal_neck_fracture_is_no_neck_fracture(nlp):
+    text = "XR HAND 3 VIEWS\nIMPRESSION: Right hand: Displaced 5th metacarpal neck fx."
+    assert code_of(nlp, text, "Displaced 5th metacarpal neck fx") == "S62.336A"
+
+
+@pytest.mark.parametrize("text,code", [
+    ("CT ABDOMEN PELVIS\nFINDINGS: Sigmoid diverticulitis with 2.4 cm rim-enhancing pericolic abscess.", "K57.20"),
+    ("CT ABDOMEN PELVIS\nFINDINGS: Sigmoid diverticulitis. No abscess or perforation.", "K57.32"),
+    ("CT ABDOMEN PELVIS\nFINDINGS: Sigmoid diverticulitis without abscess.", "K57.32"),
+])
+def test_diverticulitis_with_abscess_or_perforation(nlp, text, code):
+    assert code_of(nlp, text, "Sigmoid diverticulitis") == code
+
+
+@pytest.mark.parametrize("text,code", [
+    ("CXR\nHx: mountain bike crash, L chest wall pain\nSmall L apical pneumothorax.", "S27.0XXA"),
+    ("CXR\nHx: dyspnea\nSmall L apical pneumothorax.", "J93.9"),
+])
+def test_pneumothorax_after_a_crash_is_traumatic(nlp, text, code):
+    assert code_of(nlp, text, "pneumothorax") == code
+
+
+@pytest.mark.parametrize("hx,code", [
+    ("Brief loss of consciousness (under 5 minutes).", "S06.6X1A"),
+    ("Loss of consciousness for about 45 minutes.", "S06.6X2A"),
+    ("LOC for 2 hours.", "S06.6X3A"),
+    ("Positive loss of consciousness.", "S06.6X9A"),
+    ("No loss of consciousness.", "S06.6X0A"),
+    ("Fall from standing.", "S06.6XAA"),
+])
+def test_loss_of_consciousness_duration_of_traumatic_sah(nlp, hx, code):
+    text = f"CT HEAD WITHOUT CONTRAST\nHISTORY: Motor vehicle collision. {hx}\nFINDINGS: Small subarachnoid hemorrhage."
+    assert code_of(nlp, text, "subarachnoid hemorrhage") == code
+
+
+def test_subarachnoid_hemorrhage_without_trauma_stays_nontraumatic(nlp):
+    text = "CT HEAD WITHOUT CONTRAST\nHISTORY: Thunderclap headache.\nFINDINGS: Diffuse subarachnoid hemorrhage."
+    assert code_of(nlp, text, "subarachnoid hemorrhage") == "I60.9"
+
+
+def test_liver_laceration_grade(nlp):
+    text = "CT ABDOMEN\nIMPRESSION: Grade II laceration of the right hepatic lobe. No hemoperitoneum."
+    assert code_of(nlp, text, "Grade II laceration") == "S36.115A"
+
+
+@pytest.mark.parametrize("span,code", [
+    ("acute hypoxic resp failure", "J96.01"),
+    ("acute hypercapnic respiratory failure", "J96.02"),
+])
+def test_respiratory_failure_with_hypoxia_or_hypercapnia(nlp, span, code):
+    assert code_of(nlp, f"PORTABLE CHEST\nHx: {span}, intubated.\nIMPRESSION: ETT in good position.", span) == code
+
+
+def test_osteopenia_on_bone_density_is_multiple_sites(nlp):
+    text = "DXA BONE DENSITY\nLumbar spine T-score -1.6. Left femoral neck T-score -2.0.\nASSESSMENT: Osteopenia."
+    assert code_of(nlp, text, "Osteopenia") == "M85.89"
+    assert code_of(nlp, "XR LEFT KNEE\nFINDINGS: Diffuse osteopenia. No fracture.", "osteopenia") == "M85.80"
+
+
+@pytest.mark.parametrize("text,span,code", [
+    ("CT ABDOMEN\nIMPRESSION: 3.4 cm enhancing solid right renal mass, consistent with renal cell carcinoma.",
+     "renal cell carcinoma", "C64.1"),
+    ("CT ABDOMEN\nIMPRESSION: 2.1 cm left adrenal nodule, consistent with a lipid-poor adrenal adenoma.",
+     "adrenal adenoma", "D35.02"),
+])
+def test_a_restating_diagnosis_takes_the_side_of_the_finding(nlp, text, span, code):
+    doc = _doc(nlp, text, [("mass" if "mass" in text else "nodule", "FINDING"), (span, "FINDING")])
+    assert doc.ents[1]._.icd10cm == code
+
+
+def test_an_orogastric_tube_is_a_device_status(nlp):
+    assert code_of(nlp, "PORTABLE CHEST\nFINDINGS: OGT tip in the stomach.", "OGT") == "Z97.8"
+
+
+def test_a_remembered_complication_not_documented_here_is_dropped():
+    from radcoder import icd_specificity as spec
+    ctx = spec.build_context("active Crohn disease of the distal ileum")
+    assert spec.generalize("K50.012", ctx) == "K50.00"          # '... with intestinal obstruction'
+    assert spec.generalize("K50.011", ctx) == "K50.00"          # '... with rectal bleeding'
+    ctx = spec.build_context("Crohn disease with small bowel obstruction")
+    assert spec.generalize("K50.012", ctx, documented=frozenset({"obstruction"})) == "K50.012"
+
+
+# ---------------------------------------------------------------- frames and CPT
+
+from normalizer_helpers import record  # noqa: E402
+
+
+def cpt(nlp, text, setting="global"):
+    return sorted((c["code"], tuple(sorted(c["modifiers"]))) for c in record(nlp, text, setting)["cpt"])
+
+
+def test_a_region_paragraph_gives_its_own_views(nlp):
+    text = ("EXAM: XR LEFT ANKLE 3 VIEWS; XR LEFT FOOT 3 VIEWS\nINDICATION: Inversion injury.\n"
+            "FINDINGS: Ankle: AP, mortise and lateral views. No fracture. Foot: AP and lateral views only. "
+            "Nondisplaced avulsion fracture at the base of the fifth metatarsal.\nIMPRESSION: Fifth metatarsal fracture.")
+    assert cpt(nlp, text) == [("73610", ("LT",)), ("73620", ("LT",))]
+
+
+def test_the_repeat_part_of_a_title_is_its_own_exam(nlp):
+    text = ("EXAM: XR RIGHT SHOULDER 3 VIEWS; REPEAT XR RIGHT SHOULDER 2 VIEWS\nINDICATION: Dislocation; repeat films after "
+            "closed reduction.\nFINDINGS: Initial exam: anterior dislocation. Repeat exam: the humeral head is located.\n"
+            "IMPRESSION: Reduced anterior dislocation.")
+    assert cpt(nlp, text) == [("73030", ("76", "RT")), ("73030", ("RT",))]
+
+
+def test_spine_entire_title(nlp):
+    text = "XR SPINE ENTIRE, 2 VIEWS STANDING\nHISTORY: Scoliosis follow-up.\nIMPRESSION: Right thoracic scoliosis, 28 degrees."
+    assert cpt(nlp, text) == [("72082", ())]
+
+
+def test_coronary_calcium_scoring_on_a_screening_indication(nlp):
+    text = ("CT CARDIAC CALCIUM SCORING W/O CONTRAST\nIndication: screening; hyperlipidemia.\nAgatston score 112.\n"
+            "Impression: Coronary artery calcification.")
+    assert cpt(nlp, text) == [("75571", ())]
+
+
+def test_a_title_without_modality_whose_report_counts_views_is_a_radiograph(nlp):
+    text = ("BILATERAL AC JOINTS WITH AND WITHOUT WEIGHTS\nHISTORY: Left shoulder pain after a fall.\n"
+            "FINDINGS: Two frontal views of both acromioclavicular joints were obtained, without and then with weights.\n"
+            "IMPRESSION: Left acromioclavicular joint separation.")
+    assert [c for c, _ in cpt(nlp, text)] == ["73050"]
+
+
+# ---------------------------------------------------------------- ICD-10-CM selection
+
+def icd(nlp, text):
+    return [c["code"] for c in record(nlp, text)["icd10cm"]]
+
+
+def test_joint_effusion_beside_a_fracture_is_not_coded(nlp):
+    text = ("XR LEFT ELBOW 3 VIEWS\nINDICATION: Fall on outstretched hand.\nFINDINGS: Nondisplaced fracture of the left "
+            "radial head. Elbow joint effusion.\nIMPRESSION: Left radial head fracture with joint effusion.")
+    codes = icd(nlp, text)
+    assert codes and codes[0].startswith("S52.12") and not any(c.startswith("M25.4") for c in codes)
+
+
+def test_neck_pain_is_coded_beside_a_head_injury_only(nlp):
+    text = ("CT HEAD AND CERVICAL SPINE WITHOUT CONTRAST\nHISTORY: Motor vehicle collision. Headache and neck pain.\n"
+            "FINDINGS: Small left frontal cerebral contusion. Cervical spine: no fracture.\n"
+            "IMPRESSION: Left frontal cerebral contusion. No cervical spine fracture.")
+    codes = icd(nlp, text)
+    assert "M54.2" in codes and not any(c.startswith("R51") for c in codes)
+
+
+def test_the_device_the_indication_names_survives_the_ranker(shipped_nlp):
+    text = ("XR CHEST PORTABLE 1 VIEW\nHx: acute hypoxic resp failure, ETT and OGT placement\nETT tip 4.5 cm above the "
+            "carina. OGT tip in the stomach.\nBibasilar atelectasis. No pneumothorax.\nIMP: ETT, OGT in good position.")
+    assert shipped_nlp.get_pipe("radcoder_coder").ranker is not None
+    assert "Z97.8" in icd(shipped_nlp, text)

@@ -24,8 +24,12 @@ class IcdRescorer:
         has_impression = any(s.label_ == "impression" for s in sections) or None
         mentions = coding_view(mentions, doc.text, has_impression)
         rules = selection_rules()
+        # (a rule code is a candidate even when its code is uncoded by default: the rules coded it by a section
+        # exception, Z97.8 for the device the indication names)
+        rule_codes = {d.code for d in decisions}
         cands = [c for c in candidate_codes(mentions, decisions)
-                 if not blocked(c, mentions, decisions, has_impression) and not rules.is_uncoded(c)]
+                 if not blocked(c, mentions, decisions, has_impression)
+                 and (c in rule_codes or not rules.is_uncoded(c))]
         if not cands:
             return list(decisions)
         X = [features(c, mentions, decisions, len(doc.text)) for c in cands]
