@@ -681,6 +681,7 @@ def code_icd10(mentions: Sequence[FindingMention], text: str, icd=None, screenin
             by_code.setdefault(zcode, IcdDecision(zcode, "surveillance after treated malignancy"))
             order.append(((0, 1, 0), zcode))
     order = _drop_explained_findings(order, by_code, concepts_of)
+    order = _drop_characterized_findings(order, by_code, diagnoses, text)
     order = _relevance_order(order, by_code, mentions, reason_sections, text)
     codes = [c for _, c in sorted(order)]
     codes = combine_codes(codes, by_code, icd)
@@ -936,6 +937,31 @@ def gestation_code(codes: list[str], text: str, icd=None) -> str | None:
 
 DROP_EXPLAINED_FINDINGS = True
 _REASON_REASONS = ("sign/symptom/reason for exam", "known diagnosis (indication)")
+
+
+# "<finding> is a / consistent with / represents <diagnosis>": the sentence names what the finding is
+_CHARACTERIZES = re.compile(r"^[ \t,:;(-]*(?:(?:which|that)\s+)?(?:(?:is|are|was|were)\s+)?(?:(?:most\s+)?(?:consistent with|"
+                            r"compatible with|in keeping with|diagnostic of|characteristic of|typical of)|represents?|"
+                            r"representing|reflects?|reflecting|is|are)\s+(?:(?:an?|the)\s+)?(?:[\w/.-]+\s+){0,4}$",
+                            re.IGNORECASE)
+
+
+def _drop_characterized_findings(order: list, by_code: dict, diagnoses, text: str) -> list:
+    """§5 rule 3: an abnormal finding whose every mention the same sentence goes on to characterize as a confirmed
+    diagnosis ("1.9 cm left renal lesion is a Bosniak II hemorrhagic cyst", "renal mass, consistent with renal cell
+    carcinoma") is that diagnosis: only the diagnosis is coded. An uncertain characterization ("likely", "suspicious
+    for") is no confirmed diagnosis, and the finding stays."""
+    if not text or not diagnoses:
+        return order
+    out = []
+    for key, code in order:
+        d = by_code[code]
+        if d.reason == "abnormal finding" and d.evidence and all(
+                any(m.start >= end and m.code != code and _CHARACTERIZES.match(text[end:m.start]) for m in diagnoses)
+                for _, end, _ in d.evidence):
+            continue
+        out.append((key, code))
+    return out
 
 
 def _drop_explained_findings(order: list, by_code: dict, concepts_of: dict) -> list:
