@@ -631,7 +631,10 @@ CONTRAST_MODALITIES = frozenset({"CT", "CTA", "MR", "MRA", "IR"})
 _AGENTS = r"omnipaque|isovue|visipaque|optiray|ultravist|prohance|multihance|eovist|dotarem|clariscan|gadavist"
 CONTRAST_AGENT_RE = re.compile(
     r"(?:(?P<ml>\d+(?:\.\d+)?)\s*ml\s+(?:of\s+)?(?:iv\s+|intravenous\s+)?(?P<agent>" + _AGENTS + r")(?:[- ](?P<conc>\d{3}))?)"
-    r"|(?:(?P<agent2>" + _AGENTS + r")(?:[- ](?P<conc2>\d{3}))?,?\s+(?P<ml2>\d+(?:\.\d+)?)\s*ml)", re.IGNORECASE)
+    r"|(?:(?P<agent2>" + _AGENTS + r")(?:[- ](?P<conc2>\d{3}))?,?\s+(?P<ml2>\d+(?:\.\d+)?)\s*ml)"
+    # '7 mL gadolinium (Dotarem)', '100 mL iodinated contrast (Omnipaque 350)'
+    r"|(?:(?P<ml3>\d+(?:\.\d+)?)\s*ml\s+(?:of\s+)?(?:iv\s+|intravenous\s+)?(?:[a-z-]+\s+){0,2}\((?P<agent3>" + _AGENTS
+    + r")(?:[- ](?P<conc3>\d{3}))?\))", re.IGNORECASE)
 AGENT_HCPCS = {"prohance": "A9576", "multihance": "A9577", "eovist": "A9581", "dotarem": "A9575",
                "clariscan": "A9575", "gadavist": "A9585"}
 IODINATED = frozenset({"omnipaque", "isovue", "visipaque", "optiray", "ultravist"})
@@ -655,9 +658,9 @@ def contrast_supply_lines(text: str, modalities: set, hcpcs) -> list[tuple[str, 
         return []
     out, seen = [], set()
     for m in CONTRAST_AGENT_RE.finditer(text):
-        agent = m.group("agent") or m.group("agent2")
-        ml = m.group("ml") or m.group("ml2")
-        hc = contrast_hcpcs(agent, m.group("conc") or m.group("conc2"))
+        agent = m.group("agent") or m.group("agent2") or m.group("agent3")
+        ml = m.group("ml") or m.group("ml2") or m.group("ml3")
+        hc = contrast_hcpcs(agent, m.group("conc") or m.group("conc2") or m.group("conc3"))
         if hc is None or hc in seen or hc not in hcpcs or not ml:
             continue
         h = hcpcs.get(hc)
@@ -697,8 +700,16 @@ def drug_lines(text: str, modalities: set, hcpcs) -> list[tuple[str, int]]:
                 v = float(d.group(1)) / (1000.0 if d.group(2) in ("mcg", "µg", "μg") or d.group(2).startswith("microgram") else 1.0)
                 total += v
         if total > 0:
-            out.append((h.code, max(1, round(total / step))))
-    return out
+            out.append((h.code, max(1, round(total / step)), name, step, total))
+    # one drug with codes of several billing units (methylprednisolone J1030 per 40 mg, J1040 per 80 mg): the code
+    # of the largest unit that the dose fills in whole units, else the smallest unit's
+    best: dict = {}
+    for code, units, name, step, total in out:
+        whole = abs(total / step - round(total / step)) < 1e-6 and total >= step
+        key = (whole, step if whole else -step)
+        if name not in best or key > best[name][0]:
+            best[name] = (key, (code, units))
+    return [v[1] for v in best.values()]
 
 
 # ----------------------------------------------------------------------------- radiopharmaceuticals
