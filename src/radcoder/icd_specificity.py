@@ -435,6 +435,38 @@ def specializes(b: str, a: str) -> bool:
     return set(ta) - {"unspecified"} - free <= set(tb)
 
 
+# "Acute respiratory failure, unspecified whether with hypoxia or hypercapnia", "..., unspecified as to partial
+# versus complete obstruction": the title names the two values of its open axis
+_CHOICE_RE = re.compile(r"\bunspecified (?:whether|as to) (?:with )?(.+?) (?:or|versus) (.+?)(?:,|$)")
+
+
+def _choice_score(code: str, cand: str, ctx: Context) -> float | None:
+    """Score of ``cand`` when ``code``'s title leaves an axis open between two named values (``_CHOICE_RE``) and
+    ``cand`` is the title with the value the context names (and not the other): J96.00 + "hypoxic" -> J96.01,
+    K56.609 + "partial" -> K56.600. None when the rule does not apply."""
+    try:
+        desc = _icd().description(code).lower()
+    except (KeyError, ValueError, TypeError):
+        return None
+    m = _CHOICE_RE.search(desc)
+    if not m:
+        return None
+    rest = {stem(w) for w in words(desc[:m.start()] + " " + desc[m.end():])} - IGNORE
+    a = {stem(w) for w in words(m.group(1))} - IGNORE - rest
+    b = {stem(w) for w in words(m.group(2))} - IGNORE - rest
+    new = set(title_tokens(cand)[0])
+    orig = set(title_tokens(code)[0])
+    tok = ctx.tokens
+    for pick, other in ((a, b), (b, a)):
+        if not pick or (other & new) or not (pick <= new):
+            continue
+        if any(t in tok for t in pick) and not any(t in tok for t in other) \
+                and not (new - pick - orig - {"unspecified", "cause"}) \
+                and (orig - a - b - {"unspecified", "whether", "versus"}) <= new | {"unspecified"}:
+            return W_LITERAL
+    return None
+
+
 def refine(code: str | None, ctx: Context) -> str | None:
     """The most specific billable code of ``code``'s category that the context supports (``code`` when
     no candidate is better supported)."""
@@ -454,9 +486,13 @@ def refine(code: str | None, ctx: Context) -> str | None:
     orig = frozenset(title_tokens(code)[0]) | _inclusion_tokens(code)
     known = set(ctx.tokens)
     for cand in _pool(code[:3]):
-        if cand == code or _seventh(cand) != seventh or not (sets[cand] - orig) & known:
-            continue  # a candidate must add a word the context supports
-        s = score(code, cand, ctx)
+        if cand == code or _seventh(cand) != seventh:
+            continue
+        s = _choice_score(code, cand, ctx)
+        if s is None:
+            if not (sets[cand] - orig) & known:
+                continue  # a candidate must add a word the context supports
+            s = score(code, cand, ctx)
         if s is None or s < MIN_SCORE:
             continue
         key = (s, -len(title_tokens(cand)[0]), cand)

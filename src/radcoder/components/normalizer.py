@@ -358,6 +358,59 @@ def consciousness_axis(findings) -> None:
             e._.icd10cm = new
 
 
+# the completed weeks of gestation of a preterm newborn ("27 wk preemie", "born at 25 weeks gestation", "GA 32+4")
+_GA_RE = re.compile(r"\b(?:born at |ga(?: of)?:? |gestational age(?: of)?:? |ex-?\s*)?(2[0-9]|3[0-6])(?:\s*\+\s*[0-6]|\s+[0-6]/7)?"
+                    r"[- ]?(?:wk|wks|week|weeks|weeker)\b", re.IGNORECASE)
+_GA_LEAD_RE = re.compile(r"\b(?:ga|gestational age)\s*(?:of\s*)?:?\s*(2[0-9]|3[0-6])\b", re.IGNORECASE)
+
+
+def gestational_weeks_axis(findings) -> None:
+    """A preterm-newborn code (P07.2- extreme immaturity, P07.3- other preterm) takes the completed weeks of
+    gestation the report states: P07.21 (< 23 weeks) .. P07.26 (27 weeks), P07.31 (28 weeks) .. P07.39 (36 weeks)."""
+    codes = [e for e in findings if (e._.icd10cm or "").startswith(("P07.2", "P07.3"))]
+    if not codes:
+        return
+    text = codes[0].doc.text
+    m = _GA_LEAD_RE.search(text) or _GA_RE.search(text)
+    if not m:
+        return
+    w = int(m.group(1))
+    new = "P07.21" if w < 23 else f"P07.2{w - 21}" if w <= 27 else f"P07.3{w - 27}"
+    if _valid_code(new):
+        for e in codes:
+            e._.icd10cm = new
+
+
+# radiculopathy documented in the report (not negated): an intervertebral disc displacement/degeneration code takes
+# its 'with radiculopathy' form (M50.1-, M51.1-) at the same level
+_RADICULOPATHY_RE = re.compile(r"\b(?:radiculopath\w*|radicular (?:pain|symptoms?)|sciatica)\b", re.IGNORECASE)
+_RADIC_NEGATED = re.compile(r"\b(?:no|not|without|denies|negative for)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+
+
+def _with_radiculopathy(code: str) -> str | None:
+    if code.startswith(("M50.2", "M50.3")) and len(code) >= 5:
+        return "M50.1" + code[5:]
+    if code.startswith(("M51.2", "M51.3")) and len(code) >= 6:
+        return "M51.1" + code[5]
+    return None
+
+
+def radiculopathy_axis(findings) -> None:
+    """A cervical/thoracolumbar disc displacement or degeneration (M50.2-/M50.3-, M51.2-/M51.3-) in a report that
+    documents radiculopathy or sciatica is the disc disorder with radiculopathy of the same level (M50.1-, M51.1-):
+    the radiculopathy is what the disc causes (ICD-10-CM index: Disorder, disc, with radiculopathy)."""
+    if not findings:
+        return
+    text = findings[0].doc.text
+    if not any(not _RADIC_NEGATED.search(text[max(0, m.start() - 30):m.start()]) for m in _RADICULOPATHY_RE.finditer(text)):
+        return
+    for e in findings:
+        code = e._.icd10cm
+        new = _with_radiculopathy(code) if code else None
+        if new and _valid_code(new):
+            e._.icd10cm = new
+
+
 def healing_code(span: Span, code: str | None) -> str | None:
     """A fracture code of the initial encounter (7th character A/B) documented in the span's sentence with
     delayed healing, nonunion or malunion takes G/K/P (H/M/Q for B); documented as healing ("healing
@@ -1152,6 +1205,8 @@ class Normalizer:
         harmonize_context_codes(findings)
         fracture_complications(findings)
         consciousness_axis(findings)
+        gestational_weeks_axis(findings)
+        radiculopathy_axis(findings)
         collection_anaphora(findings)
         return doc
 
