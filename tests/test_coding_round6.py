@@ -324,3 +324,20 @@ def test_radicular_pain_is_integral_to_the_disc_disorder_with_radiculopathy(nlp)
             "contacting the right S1 nerve root.")
     codes = icd(nlp, text)
     assert codes[0].startswith("M51.1") and not any(c.startswith(("M54.1", "M79.6")) for c in codes)
+
+
+@pytest.mark.parametrize("text,target,expected", [
+    ("Cirrhosis, on HCC surveillance.", "HCC", "hypothetical"),
+    ("EVAR surveillance. Endoleak.", "EVAR", "present"),
+    ("Stable nodule on surveillance imaging.", "nodule", "present"),
+])
+def test_surveillance_for_a_cancer_is_hypothetical(nlp, text, target, expected):
+    assert assertion(nlp, text, target) == expected
+
+
+def test_intraventricular_hemorrhage_of_a_preterm_newborn(nlp):
+    text = ("NEONATAL HEAD ULTRASOUND\nHistory: Preterm infant born at 25 weeks gestation, day of life 5.\n"
+            "IMPRESSION: New left grade 2 germinal matrix-intraventricular hemorrhage without hydrocephalus.")
+    assert code_of(nlp, text, "grade 2 germinal matrix-intraventricular hemorrhage") == "P52.1"
+    assert code_of(nlp, "CT HEAD\nHISTORY: Headache.\nIMPRESSION: Small intraventricular hemorrhage.",
+                   "intraventricular hemorrhage") == "I61.5"
