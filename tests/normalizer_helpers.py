@@ -23,3 +23,13 @@ def record(nlp, text, setting="global"):
     doc = nlp.make_doc(text)
     doc._.setting = setting
     return radcoder.to_record(nlp(doc), "t")
+
+
+def icd(nlp, text, setting="global"):
+    """The ICD-10-CM codes of ``text``'s record, in first-listed order."""
+    return [c["code"] for c in record(nlp, text, setting)["icd10cm"]]
+
+
+def cpt(nlp, text, setting="global"):
+    """The (code, sorted modifiers) CPT lines of ``text``'s record, sorted."""
+    return sorted((c["code"], tuple(sorted(c["modifiers"]))) for c in record(nlp, text, setting)["cpt"])

@@ -8,7 +8,7 @@ import pytest
 
 import radcoder
 from normalizer_helpers import normalize_with_spans as _doc
-from normalizer_helpers import record
+from normalizer_helpers import cpt, icd, record  # noqa: F401
 from radcoder import icd_specificity as spec
 
 pytest.importorskip("simple_icd_10_cm")
@@ -21,15 +21,6 @@ def nlp(rules_nlp):
 
 def _codes(doc):
     return [(e.text, e._.icd10cm) for e in doc.ents if e.label_ == "FINDING"]
-
-
-def icd(nlp, text, setting="global"):
-    return [c["code"] for c in record(nlp, text, setting)["icd10cm"]]
-
-
-def cpt(nlp, text, setting="global"):
-    rec = record(nlp, text, setting)
-    return sorted((c["code"], tuple(sorted(c["modifiers"]))) for c in rec["cpt"])
 
 
 # ---------------------------------------------------------------- normalization

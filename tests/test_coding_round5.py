@@ -7,7 +7,7 @@ import pytest
 
 import radcoder
 from normalizer_helpers import normalize_with_spans as _doc
-from normalizer_helpers import record
+from normalizer_helpers import cpt, record  # noqa: F401
 
 pytest.importorskip("simple_icd_10_cm")
 
@@ -15,10 +15,6 @@ pytest.importorskip("simple_icd_10_cm")
 @pytest.fixture(scope="module")
 def nlp(rules_nlp):
     return rules_nlp
-
-
-def cpt(nlp, text, setting="global"):
-    return sorted((c["code"], tuple(sorted(c["modifiers"]))) for c in record(nlp, text, setting)["cpt"])
 
 
 def frames(nlp, text):

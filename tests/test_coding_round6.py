@@ -142,11 +142,7 @@ def test_a_remembered_complication_not_documented_here_is_dropped():
 
 # ---------------------------------------------------------------- frames and CPT
 
-from normalizer_helpers import record  # noqa: E402
-
-
-def cpt(nlp, text, setting="global"):
-    return sorted((c["code"], tuple(sorted(c["modifiers"]))) for c in record(nlp, text, setting)["cpt"])
+from normalizer_helpers import cpt, icd, record  # noqa: E402,F401
 
 
 def test_a_region_paragraph_gives_its_own_views(nlp):
@@ -182,9 +178,6 @@ def test_a_title_without_modality_whose_report_counts_views_is_a_radiograph(nlp)
 
 
 # ---------------------------------------------------------------- ICD-10-CM selection
-
-def icd(nlp, text):
-    return [c["code"] for c in record(nlp, text)["icd10cm"]]
 
 
 def test_joint_effusion_beside_a_fracture_is_not_coded(nlp):
