@@ -172,7 +172,7 @@ class FrameBuilder:
         if modality is None and re.search(r"\barthrogra(?:m|ms|phy)\b", low):
             modality = "FLUORO"  # an arthrogram the title names with no CT / MR: the conventional (fluoroscopic) one
         if modality is None:
-            body = doc.text[t0 + len(title):].lower()
+            body = _body_text(doc, t0, title).lower()
             if VIEWS_WORD_RE.search(low) or VIEW_NAME_RE.search(low) or re.search(
                     r"\b(portable|radiograph|film|weights?|weight[- ]bearing|stress views?)\b", low) or (
                     # a title naming only the body part, whose report says which views were obtained
