@@ -33,3 +33,10 @@ def icd(nlp, text, setting="global"):
 def cpt(nlp, text, setting="global"):
     """The (code, sorted modifiers) CPT lines of ``text``'s record, sorted."""
     return sorted((c["code"], tuple(sorted(c["modifiers"]))) for c in record(nlp, text, setting)["cpt"])
+
+
+def assertion(nlp, text, target):
+    """The assertion label of the first occurrence of ``target`` in ``text``."""
+    import radcoder
+    i = text.index(target)
+    return radcoder.assert_spans(nlp, text, [(i, i + len(target))])[0]

@@ -2,7 +2,7 @@
 
 import pytest
 
-import radcoder
+from normalizer_helpers import assertion
 
 pytest.importorskip("simple_icd_10_cm")
 
@@ -10,11 +10,6 @@ pytest.importorskip("simple_icd_10_cm")
 @pytest.fixture(scope="module")
 def nlp(rules_nlp):
     return rules_nlp
-
-
-def assertion(nlp, text, target):
-    i = text.index(target)
-    return radcoder.assert_spans(nlp, text, [(i, i + len(target))])[0]
 
 
 # ---------------------------------------------------------------- assertion
