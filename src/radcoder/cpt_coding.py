@@ -254,6 +254,9 @@ def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset(), s
         else:
             s -= 2.0
     lat = frame.get("laterality")
+    if lat is None and _UNILATERAL_RE.search(title):
+        # 'LE VENOUS DOPPLER, UNILATERAL': one side whose name the statement leaves out
+        s += -2.0 if c.laterality == "bilateral" else 0.5 if c.laterality == "unilateral" else 0.0
     if c.laterality == "bilateral":
         s += 1.0 if lat == "bilateral" else -0.5 if lat is None else -1.0
         if lat in ("left", "right") and c.family in (unilateral_families or ()):
@@ -291,6 +294,7 @@ def _match_score(c, frame: dict, text: str, selected: frozenset = frozenset(), s
     return s
 
 
+_UNILATERAL_RE = re.compile(r"\b(?:unilateral|unilat|one side|single side)\b", re.IGNORECASE)
 _TITLE_PARTS = re.compile(r";|,|\+|\bwith\b|\band\b|\bplus\b", re.IGNORECASE)
 
 
@@ -571,9 +575,24 @@ def _is_repeat(code, text: str, title: str) -> bool:
     # the comparison names the same kind of exam, earlier the same day
     for cm in COMPARISON_LINE_RE.finditer(text):
         for snt in re.split(r"(?<=[.;])\s+", cm.group(0)):
-            if SAME_DAY_RE.search(snt) and re.search(rx, snt, re.IGNORECASE):
+            if SAME_DAY_RE.search(snt) and re.search(rx, snt, re.IGNORECASE) and _same_body_part(snt, title):
                 return True
     return False
+
+
+_BODY_PART_RE = re.compile(r"\b(chest|cxr|kub|abdom\w*|pelvi\w*|head|brain|neck|spine|spinal|cervical|thoracic|lumbar|"
+                           r"hand|wrist|elbow|shoulder|hip|knee|ankle|foot|feet|femur|tibia\w*|humer\w*|forearm|leg|arm|"
+                           r"finger|toe|sinus\w*|face|facial|orbits?|ribs?|clavicle|sacrum|coccyx)\b", re.IGNORECASE)
+_BODY_PART_SAME = {"cxr": "chest", "kub": "abdom", "feet": "foot", "spinal": "spine"}
+
+
+def _same_body_part(comparison: str, title: str) -> bool:
+    """A same-day comparison is this exam's repeat only when it names no body part or one the exam title names
+    ('Chest radiograph from earlier today' on an abdomen film is another exam, not a repeat)."""
+    def parts(s):
+        return {_BODY_PART_SAME.get(w, w)[:5] for w in (m.group(1).lower() for m in _BODY_PART_RE.finditer(s))}
+    named, exam = parts(comparison), parts(title)
+    return not named or not exam or bool(named & exam)
 
 
 def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[str],

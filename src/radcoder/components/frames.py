@@ -160,6 +160,11 @@ class FrameBuilder:
         guided = bool(_phrase_hits(low, dict(term_maps().get("GUIDANCE", {}))))
         proc = _scan_procedure(low, allow_all=guided) \
             if modality not in ("PET", "NM", "MAMMO", "DBT", "DEXA") and not named else None
+        if proc is not None and modality in ("US", "CT", "MR", "XR") and (
+                PROC_EVALUATION_RE.match(low, proc[1]) or PROC_NOT_DONE_RE.search(doc.text[t0 + len(low):])):
+            # 'US ABDOMEN LIMITED - PARACENTESIS EVALUATION' ... 'paracentesis not performed': the diagnostic exam
+            low = low[:proc[0]] + " " * (proc[1] - proc[0]) + low[proc[1]:]
+            proc = None
         if proc is not None:
             return self._procedure_frames(doc, t0, low, modality, proc, technique)
         regs = _scan_regions(low)
@@ -382,8 +387,10 @@ DEFAULT_REGION = {"MAMMO": "breast", "DBT": "breast", "DEXA": "axial_skeleton"}
 LIMB_ABBREV = {"le": "lower_extremity", "ue": "upper_extremity", "les": "lower_extremity", "ues": "upper_extremity"}
 LIMB_ABBREV_RE = re.compile(r"\b(le|ue|les|ues)\b(?=\s*(?:-\s*)?(?:arterial|venous|arteries|artery|veins?|duplex|doppler|dvt|"
                             r"runoff|run-off|abi|pvr|segmental)\b)|\b(?:duplex|doppler|venous|arterial)\s+(le|ue)\b")
-EXTENT_RE = re.compile(r"\b(complete|limited|ltd|targeted|focused)\b")
-EXTENT_WORDS = {"ltd": "limited", "targeted": "limited", "focused": "limited"}
+EXTENT_RE = re.compile(r"\b(complete|limited|ltd|targeted|focused|fast|e-?fast)\b")
+# (a FAST exam, focused assessment with sonography for trauma, is a limited study)
+EXTENT_WORDS = {"ltd": "limited", "targeted": "limited", "focused": "limited", "fast": "limited", "efast": "limited",
+                "e-fast": "limited"}
 
 
 def _extent(text: str) -> str | None:
@@ -460,6 +467,7 @@ def _scan_modality(low: str) -> str | None:
     return hits[0][2] if hits else None
 
 
+SPINE_COORD_RE = re.compile(r"\b(?:cervical|thoracic|lumbar)(?:\s*(?:,|and|&|/|\+)\s*(?:cervical|thoracic|lumbar))+(?=\s+spines?\b)")
 # regions that are named by a kind of study (ankle-brachial index, pulse volume recordings), not by anatomy
 STUDY_TYPE_REGIONS = frozenset({"extremity_arteries"})
 
@@ -477,6 +485,11 @@ def _scan_regions(low: str) -> list[tuple[int, int, str]]:
         g = 1 if m.group(1) else 2
         if not any(a < m.end(g) and m.start(g) < b for a, b in taken):
             hits.append((m.start(g), m.end(g), LIMB_ABBREV[m.group(g)]))
+    # 'THORACIC AND LUMBAR SPINE': each segment word of a coordination ending in 'spine' is its own spine region
+    for m in SPINE_COORD_RE.finditer(low):
+        for w in re.finditer(r"cervical|thoracic|lumbar", m.group(0)):
+            a, b = m.start() + w.start(), m.start() + w.end()
+            hits = [h for h in hits if not (h[0] < b and a < h[1])] + [(a, b, f"{w.group(0)}_spine")]
     hits.sort()
     # words in parentheses only detail the exam named outside them
     paren = [(m.start(), m.end()) for m in re.finditer(r"\([^)]*\)", low)]
@@ -658,10 +671,16 @@ def _body_contrast_values(doc: Doc, frames: list[dict]) -> list[str]:
         named = _scan_modality(sent)
         if (named is not None and named not in mods) or OTHER_EXAM_RE.search(sent):
             continue
+        if _ORDERED_AS_RE.search(doc.text[max(0, c.start_char - 30):c.start_char]):
+            continue  # 'performed without IV contrast although ordered with contrast': the order, not the exam
         v = term_value("CONTRAST", c)
         if v:
             out.append(v)
     return out
+
+
+_ORDERED_AS_RE = re.compile(r"\b(?:ordered|requested|scheduled|order(?:ed)? was|protocoll?ed)\s+(?:as\s+)?(?:an?\s+)?$",
+                            re.IGNORECASE)
 
 
 def _finish(doc: Doc, frames: list[dict], title: str, technique: str, own_title: bool = False) -> None:
@@ -768,7 +787,14 @@ LABELED_RBC_RE = re.compile(r"\b(?:tagged|labell?ed|tc-?99m)\s+(?:red (?:blood )
                             r"(?:were\s+|was\s+)?(?:labell?ed|tagged)\b|\brbc\s+(?:scintigraph\w*|scan|study)\b")
 GI_BLEED_RE = re.compile(r"\b(?:gi|gastrointestinal)\s+(?:bleed\w*|blood loss|hemorrhage)|\bbleeding (?:scan|study)\b|"
                          r"\bhematochezia\b|\bmelena\b")
-COUNT_TARGETS_RE = re.compile(r"\b(2|3|4|two|three|four)\s+(?:\w+\s+)?(nodules|lesions|masses|sites|targets)\b")
+COUNT_TARGETS_RE = re.compile(r"\b(2|3|4|two|three|four)\s+(?:\w+\s+)?(nodules|lesions|masses|sites|targets|nodes)\b"
+                              r"|\b(?:nodules|lesions|masses|sites|targets|nodes)\s*\(([2-4])\)")
+# a procedure named in the exam statement only as what the imaging evaluates ('PARACENTESIS EVALUATION'), or one the
+# report says was not done: the diagnostic exam is the service
+PROC_EVALUATION_RE = re.compile(r"\s*(?:site\s+)?(?:evaluation|eval|assessment|planning|marking|localization|"
+                                r"mapping)\b")
+PROC_NOT_DONE_RE = re.compile(r"\b(?:paracentesis|thoracentesis|aspiration|drainage|biopsy|procedure)\s+(?:was\s+)?"
+                              r"(?:not\s+(?:performed|done|attempted)|deferred|aborted|cancell?ed)\b", re.IGNORECASE)
 VFA_RE = re.compile(r"\b(vertebral fracture assessment|vfa)\b")
 SCOUT_RE = re.compile(r"\bscout\b")
 CONTRAST_STUDY_NOT_DONE_RE = re.compile(r"\b(could not (?:ingest|drink|tolerate)|not (?:performed|done)|cancel(?:l)?ed|"
@@ -1197,7 +1223,8 @@ def _conventions(doc: Doc, frames: list[dict], title: str, technique: str, t0: i
         if fr["modality"] == "IR" and fr.get("procedure") in ("fna", "biopsy"):
             m = COUNT_TARGETS_RE.search(title)
             if m:
-                n = int(m.group(1)) if m.group(1).isdigit() else WORD_NUM[m.group(1)]
+                g = m.group(1) or m.group(3)
+                n = int(g) if g.isdigit() else WORD_NUM[g]
                 extra.extend(dict(fr) for _ in range(n - 1))
     frames.extend(extra)
 

@@ -55,7 +55,7 @@ GENERIC_CONCEPTS = frozenset({"fracture_unspecified", "solitary_pulmonary_nodule
                               "infection", "abscess", "atrophy", "degenerative_changes", "arthritis", "osteoarthritis",
                               "hernia", "stone", "calculus", "carcinoma", "cancer", "tumor", "metastasis",
                               "laceration", "screening_encounter", "greenstick_fracture", "hemorrhage_nos", "hematoma",
-                              "joint_stiffness", "joint_instability"})
+                              "joint_stiffness", "joint_instability", "atherosclerosis"})
 LAT_WORDS = {"left": "left", "right": "right", "bilateral": "bilateral", "bilaterally": "bilateral",
              "both": "bilateral", "b/l": "bilateral", "lt": "left", "rt": "right", "l": "left", "r": "right"}
 ACUITY_WORDS = {"acute": "acute", "subacute": "acute", "chronic": "chronic", "recurrent": "chronic"}
@@ -300,6 +300,27 @@ def collection_anaphora(findings) -> None:
             continue
         src = min(sources, key=lambda x: abs(x.start - e.start))
         e._.icd10cm, e._.concept = src._.icd10cm, src._.concept
+
+
+_ULCER_HEAD = re.compile(r"\b(?:ulcers?|ulceration|wound)$")
+_ULCER_TYPE = re.compile(r"\b(?:pressure|decubitus|diabetic|neuropathic|venous|stasis|varicose|arterial|ischemic|"
+                         r"bed ?sores?|stage)\b")
+
+
+def ulcer_anaphora(findings) -> None:
+    """An ulcer named without its kind ('the ulcer', 'heel ulcer', 'soft tissue ulcer') is the ulcer the report
+    names with its kind ("stage 4 pressure ulcer R heel"): when the present mentions that state a kind (pressure,
+    diabetic, venous, arterial) carry one code, the untyped mentions take it, not a code their neighbourhood
+    suggests (a heel ulcer read as a diabetic foot ulcer)."""
+    ulcers = [e for e in findings if _ULCER_HEAD.search(norm(e.text))]
+    typed = {e._.icd10cm for e in ulcers if e._.icd10cm and _ULCER_TYPE.search(norm(e.text))
+             and not _locally_negated(e) and not _locally_uncertain(e)}
+    if len(typed) != 1:
+        return
+    src = next(e for e in ulcers if e._.icd10cm in typed)
+    for e in ulcers:
+        if not _ULCER_TYPE.search(norm(e.text)):
+            e._.icd10cm, e._.concept = src._.icd10cm, src._.concept
 
 
 # the loss-of-consciousness axis of intracranial injury codes (S06.-, 6th character): 0 without LOC, 9 with LOC of
@@ -1071,7 +1092,9 @@ class Normalizer:
         if remembered is not None:
             self._remembered = True
             code = remembered
-            c = concepts_by_code().get(code)
+            # the span's own lexicon concept when it has the remembered code ('disc protrusion' M51.9 is a disc
+            # herniation, not the first concept of M51.9, degenerative disc disease)
+            c = concept if concept is not None and concept.icd10cm == code else concepts_by_code().get(code)
             if c is not None and (c.laterality or c.acuity):
                 code = choose_code(c, span) or code
             span._.concept = c.id if c is not None else None
@@ -1208,6 +1231,7 @@ class Normalizer:
         gestational_weeks_axis(findings)
         radiculopathy_axis(findings)
         collection_anaphora(findings)
+        ulcer_anaphora(findings)
         return doc
 
     @staticmethod

@@ -49,7 +49,11 @@ ACQUISITION = re.compile(
 INDICATION_LINE = re.compile(
     r"(?i)^\s*(?:no\s+(?:clinical\s+)?(?:history|indication|information)\b|"
     r"\d+[- ]?(?:years?|yrs?|months?|mos?|weeks?|wks?|days?)[- ]old\b|\d+\s*(?:yo|y/o|y\.o\.)\b|"
-    r"\d+\s*(?:yo|y/o)?\s*[MF]\b|(?:clinical\s+)?(?:history|indication|hx)\b)")
+    r"\d+\s*(?:yo|y/o)?\s*[MF]\b|(?:clinical\s+)?(?:history|indication|hx)\b|"
+    # prose: 'The patient is a 45-year-old man with ...', 'This is a 3-day-old infant ...', 'Pt with ...'
+    r"(?:the\s+)?(?:patient|pt)\s+(?:is|was|with|has|presents|presenting|complains)\b|"
+    r"(?:this\s+is\s+)?an?\s+\d+[- ]?(?:years?|yrs?|months?|mos?|weeks?|wks?|days?)[- ]old\b|"
+    r"reason\s+for\s+(?:the\s+)?(?:exam|study|examination)\b)")
 FINDING_HINT = re.compile(
     r"\b(no|normal|unremarkable|intact|clear|negative|fracture|mass|effusion|lesion|nodule|"
     r"seen|noted|present|demonstrat\w*|shows?|identified|without)\b", re.IGNORECASE)
@@ -182,7 +186,10 @@ class Sectionizer:
             lstart, pos = pos, pos + len(line) + 1
             if not line.strip():
                 continue
-            label = "technique" if self._is_acquisition(line) else "findings"
+            if out[-1][0] == "exam" and INDICATION_LINE.match(line):
+                label = "indication"  # 'EXAM: CT HEAD' then 'The patient is a 45-year-old man with ...'
+            else:
+                label = "technique" if self._is_acquisition(line) else "findings"
             if out[-1][0] == label and out[-1][1] >= hstart and out[-1] is not out[0]:
                 out[-1] = (label, out[-1][1], lstart + len(line))
             else:
