@@ -192,3 +192,76 @@ def test_an_abnormal_cardiac_imaging_finding_is_part_of_the_heart_disease():
     from radcoder.coding import prune_codes
     assert prune_codes(["I42.0", "R93.1"]) == ["I42.0"]
     assert prune_codes(["R93.1", "J18.9"]) == ["R93.1", "J18.9"]
+
+
+# ---------------------------------------------------------------- wave CU-CY round
+
+@pytest.mark.parametrize("text,expected", [
+    ("ACUTE ABDOMINAL SERIES (SUPINE AND UPRIGHT ABDOMEN, PA CHEST)", 3),
+    ("XR ABDOMEN, AP SUPINE AND UPRIGHT VIEWS", 2),
+    ("XR ABDOMEN, SUPINE AP VIEW", 1),
+    ("XR CHEST, UPRIGHT PA AND LATERAL", 2),
+])
+def test_a_position_named_alone_is_a_view(text, expected):
+    from radcoder.components.frames import _count_views
+    assert _count_views(text.lower()) == expected
+
+
+def test_gb_names_the_gallbladder_of_a_complete_abdominal_ultrasound(nlp):
+    text = ("US ABDOMEN COMPLETE\nRUQ pain.\nLiver normal. GB with stones. CBD 4 mm. Pancreas normal. Spleen 9 cm. "
+            "Kidneys normal. Aorta and IVC normal.\nIMP: Cholelithiasis.")
+    assert cpt(nlp, text) == [("76700", ())]
+
+
+def test_shear_wave_elastography_beside_the_liver_ultrasound(nlp):
+    text = ("EXAM: US ABDOMEN LIMITED (RUQ) WITH SHEAR WAVE ELASTOGRAPHY\nINDICATION: Abnormal liver tests.\n"
+            "FINDINGS: Echogenic liver. Median liver stiffness 7.1 kPa.\nIMPRESSION: Hepatic steatosis.")
+    assert cpt(nlp, text) == [("76705", ()), ("76981", ())]
+
+
+def test_a_popliteal_fossa_ultrasound_is_a_limited_extremity_exam(nlp):
+    text = ("US EXTREMITY NONVASCULAR, LIMITED - POPLITEAL FOSSA\nHx: Posterior knee swelling.\n"
+            "Anechoic cyst between the medial gastrocnemius and semimembranosus tendons.\nImp: Baker cyst.")
+    assert [c for c, _ in cpt(nlp, text)] == ["76882"]
+
+
+@pytest.mark.parametrize("codes,expected", [
+    (["E11.621", "E11.9"], ["E11.621"]),
+    (["E11.9", "I10"], ["E11.9", "I10"]),
+    (["C25.0", "K86.89"], ["C25.0"]),
+    (["S82.222K", "S82.402D"], ["S82.222K", "S82.402D"]),  # tibia and fibula: two fractures
+    (["S72.342A", "S72.92XA"], ["S72.342A"]),  # the femur's unspecified fracture is the spiral shaft fracture
+    (["T18.2XXA", "T18.9XXA"], ["T18.2XXA"]),
+])
+def test_pruning_of_unspecified_and_generic_codes(codes, expected):
+    from radcoder.codesets.icd10cm import load_icd10cm
+    from radcoder.coding import prune_codes
+    assert prune_codes(codes, load_icd10cm()) == expected
+
+
+def test_lower_urinary_tract_symptoms_are_coded_beside_bph(nlp):
+    text = ("US PELVIS\nHISTORY: Weak stream and nocturia.\nFINDINGS: Enlarged prostate, 62 mL.\n"
+            "IMPRESSION: Enlarged prostate.")
+    codes = icd(nlp, text)
+    assert codes[0] == "N40.1" and "R39.12" in codes and "R35.1" in codes
+
+
+def test_a_mass_the_impression_calls_a_lipoma_is_the_lipoma(nlp):
+    text = ("US SOFT TISSUE UPPER EXTREMITY, LIMITED\nINDICATION: Lump of the forearm.\nFINDINGS: 2 cm oval mass in "
+            "the subcutaneous fat of the forearm, isoechoic to fat.\nIMPRESSION: Subcutaneous mass, consistent with a "
+            "lipoma.")
+    assert icd(nlp, text) == ["D17.20"]
+
+
+def test_a_bare_diverticulum_is_the_named_one(nlp):
+    text = ("ESOPHAGRAM\nHISTORY: Dysphagia.\nFINDINGS: Zenker diverticulum, 2 cm.\nIMPRESSION: Moderate "
+            "diverticulum.")
+    doc = _doc(nlp, text, [("Zenker diverticulum", "FINDING"), ("diverticulum", "FINDING", 2)])
+    assert [e._.icd10cm for e in doc.ents] == ["K22.5", "K22.5"]
+
+
+def test_a_healed_fracture_followed_since_the_injury_is_a_subsequent_encounter(nlp):
+    text = ("EXAM: XR LEFT TIBIA AND FIBULA\nINDICATION: Fibular shaft fracture 6 months ago, follow-up.\n"
+            "IMPRESSION: Healed fibular shaft fracture.")
+    doc = _doc(nlp, text, [("Healed fibular shaft fracture", "FINDING")])
+    assert doc.ents[0]._.icd10cm.endswith("D")

@@ -320,7 +320,23 @@ def _same_condition(icd, unspecified: str, other: str) -> bool:
     "N13.4 hydroureter" no (two conditions of one category, both coded)."""
     if unspecified[:5] == other[:5]:
         return True
-    return bool(_desc_words(icd, unspecified) & _desc_words(icd, other))
+    a, b = _desc_words(icd, unspecified), _desc_words(icd, other)
+    if unspecified[:1] in "ST" and other[:1] in "ST":
+        # injuries: the bone or structure decides; a shared word of the injury's kind ('fracture', 'shaft') is no
+        # same injury ('unspecified fracture of shaft of left fibula' beside a tibial shaft nonunion)
+        a, b = a - _INJURY_WORDS, b - _INJURY_WORDS
+    return bool(a & b)
+
+
+# title words of injury codes that name the kind of injury or encounter, not the injured bone or structure
+_INJURY_WORDS = frozenset({
+    "fracture", "fractures", "shaft", "displaced", "nondisplaced", "closed", "open", "subsequent", "routine",
+    "healing", "delayed", "nonunion", "malunion", "sequela", "lower", "upper", "end", "head", "neck", "base",
+    "transverse", "oblique", "spiral", "comminuted", "segmental", "simple", "torus", "greenstick", "physeal",
+    "dislocation", "subluxation", "sprain", "strain", "contusion", "laceration", "injury", "superficial",
+    "abrasion", "puncture", "wound", "bite", "for", "type", "iiia", "iiib", "iiic", "extraarticular",
+    "intraarticular", "process", "styloid", "proximal", "distal", "middle", "medial", "lateral", "anterior",
+    "posterior", "avulsion", "stable", "unstable", "burst", "wedge", "compression", "minimally", "angulated"})
 
 
 def prune_codes(codes: list[str], icd=None) -> list[str]:
@@ -956,9 +972,14 @@ def _drop_characterized_findings(order: list, by_code: dict, diagnoses, text: st
     out = []
     for key, code in order:
         d = by_code[code]
-        if d.reason == "abnormal finding" and d.evidence and all(
-                any(m.start >= end and m.code != code and _CHARACTERIZES.match(text[end:m.start]) for m in diagnoses)
-                for _, end, _ in d.evidence):
+
+        def characterized(end: int) -> bool:
+            return any(m.start >= end and m.code != code and _CHARACTERIZES.match(text[end:m.start]) for m in diagnoses)
+        # every mention, or the last one (the impression's conclusion on the lesion the findings describe: "mass
+        # within the subcutaneous fat ... IMPRESSION: subcutaneous mass, consistent with a lipoma")
+        if d.reason == "abnormal finding" and d.evidence and (
+                all(characterized(end) for _, end, _ in d.evidence)
+                or characterized(max(d.evidence, key=lambda e: e[0])[1])):
             continue
         out.append((key, code))
     return out

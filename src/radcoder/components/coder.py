@@ -17,8 +17,8 @@ from ..lexicons import region_index
 from ..schema import DiagnosisCode, Entity, Evidence, Flag, ProcedureLine, ReportResult
 
 US_COMPLETE_ELEMENTS = {
-    "abdomen": ("liver", "gallbladder", "common bile duct|cbd|bile duct", "pancreas", "spleen", "kidney",
-                "inferior vena cava|ivc", "aorta"),
+    "abdomen": ("liver|hepatic", "gallbladder|gall bladder|gb\\b|cholecyst", "common bile duct|cbd|bile duct",
+                "pancrea", "spleen|splenic", "kidney|renal", "inferior vena cava|ivc", "aorta"),
     "retroperitoneum": ("kidney|right kidney|r kidney|rk\\b", "left kidney|kidneys|bilateral kidneys|left(?: measures)? \\d|"
                         "l kidney|lk\\b|lt kidney", "bladder|aorta|ivc"),
     # CPT 76856: uterus, adnexa, endometrium; the bladder only 'when applicable'

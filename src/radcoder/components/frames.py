@@ -562,7 +562,17 @@ def _count_views(text: str) -> int | None:
         return max(nums)
     names = {("oblique" if n.group(1) == "obliques" else "lateral" if n.group(1) == "lat" else n.group(1))
              for n in VIEW_NAME_RE.finditer(text)}
+    # a patient position named alone is a view of its own ('SUPINE AND UPRIGHT ABDOMEN, PA CHEST' = 3 views);
+    # next to a projection it only says how that view was taken ('AP supine and upright views' = 2 views)
+    for m in POSITION_VIEW_RE.finditer(text):
+        before, after = text[:m.start()].split()[-1:], text[m.end():].split()[:1]
+        near = [w.strip(",.;:()").lower() for w in before + after]
+        if not any(VIEW_NAME_RE.fullmatch(w) for w in near if w):
+            names.add(m.group(1).lower().replace("erect", "upright"))
     return len(names) or None
+
+
+POSITION_VIEW_RE = re.compile(r"(?<![\w-])(supine|upright|erect|prone)(?![\w-])", re.IGNORECASE)
 
 
 BEFORE_AFTER_RE = re.compile(r"\b(before and after|pre[- ]? and post(?![- ]?reduction)[- ]?|without and with|with and without|"

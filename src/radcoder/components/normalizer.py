@@ -217,7 +217,7 @@ def _part_of(t) -> bool:
 
 
 # a fracture in routine healing: 7th character D (subsequent encounter, routine healing) for an A code
-_HEALING = re.compile(r"\b(?:healing|callus|callus formation|consolidating)\b", re.IGNORECASE)
+_HEALING = re.compile(r"\b(?:healing|healed|callus|callus formation|consolidating)\b", re.IGNORECASE)
 _HEALING_NEG = re.compile(r"\b(?:no|without|not)\b[^.;,]{0,25}$", re.IGNORECASE)
 # a fracture documented with delayed healing, nonunion or malunion: 7th character G/K/P (H/M/Q for an open
 # fracture's B), checked before routine healing ("delayed healing" is no routine healing)
@@ -321,6 +321,27 @@ def ulcer_anaphora(findings) -> None:
     for e in ulcers:
         if not _ULCER_TYPE.search(norm(e.text)):
             e._.icd10cm, e._.concept = src._.icd10cm, src._.concept
+
+
+# a bare head word (with only a determiner or a size before it) that refers back to the named lesion
+_BARE_HEAD_RE = re.compile(r"^(?:(?:the|this|that|a|an|known|small|large|tiny|moderate|sizable|\d+(?:\.\d+)?\s*(?:mm|cm)|"
+                           r"x)\s+)*(diverticul(?:um|a)|hernias?|aneurysms?)$")
+
+
+def head_anaphora(findings) -> None:
+    """'the diverticulum' after 'Zenker diverticulum', 'the hernia' after 'hiatal hernia', 'the aneurysm' after
+    'infrarenal abdominal aortic aneurysm': a bare head word takes the code of the one present, named mention of
+    that head in the report (when the named mentions carry one code), not a code of another organ."""
+    for e in findings:
+        m = _BARE_HEAD_RE.match(norm(e.text))
+        if not m:
+            continue
+        stem = m.group(1)[:6]
+        named = [x for x in findings if x is not e and x._.icd10cm and not _BARE_HEAD_RE.match(norm(x.text))
+                 and norm(x.text).split()[-1].startswith(stem) and not _locally_negated(x) and not _locally_uncertain(x)]
+        codes = {x._.icd10cm for x in named}
+        if len(codes) == 1:
+            e._.icd10cm, e._.concept = named[0]._.icd10cm, named[0]._.concept
 
 
 # the loss-of-consciousness axis of intracranial injury codes (S06.-, 6th character): 0 without LOC, 9 with LOC of
@@ -1232,6 +1253,7 @@ class Normalizer:
         radiculopathy_axis(findings)
         collection_anaphora(findings)
         ulcer_anaphora(findings)
+        head_anaphora(findings)
         return doc
 
     @staticmethod
