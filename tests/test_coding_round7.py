@@ -265,3 +265,15 @@ def test_a_healed_fracture_followed_since_the_injury_is_a_subsequent_encounter(n
             "IMPRESSION: Healed fibular shaft fracture.")
     doc = _doc(nlp, text, [("Healed fibular shaft fracture", "FINDING")])
     assert doc.ents[0]._.icd10cm.endswith("D")
+
+
+@pytest.mark.parametrize("text,span,code", [
+    # several thyroid nodules are the multinodular goiter (train/dev gold: 16 of 19 plural mentions)
+    ("US THYROID\nFINDINGS: Several thyroid nodules, the largest 1.2 cm.", "thyroid nodules", "E04.2"),
+    ("US THYROID\nFINDINGS: A thyroid nodule of 1.2 cm.", "thyroid nodule", "E04.1"),
+    # the organ header that opens the line is the context of a bare word
+    ("US ABDOMEN LIMITED\nGB: multiple mobile shadowing stones, largest 1 cm.", "stones", "K80.20"),
+    ("US RENAL\nRight kidney: two nonobstructing stones, largest 4 mm.", "stones", "N20.0"),
+])
+def test_plural_thyroid_nodules_and_line_headers(nlp, text, span, code):
+    assert code_of(nlp, text, span) == code

@@ -785,9 +785,16 @@ def _scope_text(span: Span, scope: tuple[str, int]) -> str:
         sents = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
         return " | ".join(s.text.lower() for s in sents if section_at(doc, s.start_char) in EXAM_SECTIONS)
     sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
+    # the organ header that opens the span's line ('GB: multiple mobile shadowing stones') belongs to its context
+    line_start = doc.text.rfind("\n", 0, span.start_char) + 1
+    m = _LINE_HEADER.match(doc.text, line_start, span.start_char)
+    header = m.group(1).lower() + ": " if m and m.end() <= span.start_char else ""
     if scope == "window":
-        return doc[max(sent.start, span.start - window):min(sent.end, span.end + window)].text.lower()
-    return sent.text.lower()
+        return header + doc[max(sent.start, span.start - window):min(sent.end, span.end + window)].text.lower()
+    return header + sent.text.lower()
+
+
+_LINE_HEADER = re.compile(r"[ \t]*([A-Za-z][A-Za-z /&-]{1,30}):")
 
 
 def gated(span: Span, concept: Concept) -> str | None:
