@@ -277,3 +277,49 @@ def test_a_healed_fracture_followed_since_the_injury_is_a_subsequent_encounter(n
 ])
 def test_plural_thyroid_nodules_and_line_headers(nlp, text, span, code):
     assert code_of(nlp, text, span) == code
+
+
+# ---------------------------------------------------------------- wave CZ-DD round (train/dev part)
+
+def test_a_film_after_a_procedure_is_the_film(nlp):
+    text = ("Chest x-ray, single frontal view, obtained after left thoracentesis.\n\nHistory: Post left "
+            "thoracentesis. Evaluate for pneumothorax.\n\nSmall left apical pneumothorax.\n\nImpression: Small left "
+            "apical pneumothorax.")
+    assert cpt(nlp, text) == [("71045", ())]
+
+
+def test_fewer_views_than_the_smallest_code_is_a_reduced_service(nlp):
+    base = ("XR ELBOW LEFT{t}\nHx: Fall, elbow pain.\n{v}\nJoint effusion. No fracture line.\nIMP: Joint effusion.")
+    assert cpt(nlp, base.format(t=", LIMITED", v="Single lateral view only; the child would not tolerate "
+                                 "repositioning.")) == [("73070", ("52", "LT"))]
+    assert cpt(nlp, base.format(t=", 2 VIEWS", v="AP and lateral views.")) == [("73070", ("LT",))]
+
+
+def test_contrast_volume_after_the_brand_in_parentheses():
+    from radcoder.codesets.procedures import load_hcpcs
+    from radcoder.cpt_coding import contrast_supply_lines
+    hc = load_hcpcs()
+    text = "TECHNIQUE: post-contrast T1 images after IV gadobutrol (Gadavist) 3 mL."
+    assert contrast_supply_lines(text, {"MR"}, hc) == [("A9585", 30)]
+
+
+def test_the_post_biopsy_mammogram_is_billed_beside_the_biopsy(nlp):
+    text = ("PROCEDURE: ULTRASOUND-GUIDED CORE BIOPSY, RIGHT BREAST\nINDICATION: Right breast mass, BI-RADS 4.\n"
+            "PROCEDURE DETAILS: Under ultrasound guidance four 14-gauge cores were obtained and a clip was placed.\n"
+            "FINDINGS: Post-procedure mammogram, right CC and ML views: the clip is at the biopsy site.\n"
+            "IMPRESSION: Successful ultrasound-guided biopsy with clip placement.")
+    assert ("77065", ("RT",)) in cpt(nlp, text)
+
+
+def test_the_achilles_tendon_is_the_ankle(nlp):
+    text = ("ULTRASOUND ACHILLES TENDON, LIMITED\nHistory: Pop at the back of the ankle.\nFull-thickness tear of the "
+            "Achilles tendon.\nIMPRESSION: Achilles tendon rupture.")
+    assert [c for c, _ in cpt(nlp, text)] == ["76882"]
+
+
+def test_a_resected_cancer_without_recurrence_is_a_history(nlp):
+    text = ("CT THORAX WITH CONTRAST\nHISTORY: Right upper lobe lung cancer s/p right upper lobectomy 2 "
+            "years ago. Surveillance.\nFINDINGS: Postsurgical changes. No evidence of recurrence.\nIMPRESSION: Status "
+            "post right upper lobectomy. No evidence of recurrence.")
+    codes = icd(nlp, text)
+    assert "Z85.118" in codes and not any(c.startswith("C34") for c in codes)

@@ -492,12 +492,31 @@ def _gold_view(m: "FindingMention", text: str, reason_sections) -> "FindingMenti
     elif (code and assertion == "present" and m.section in reason_sections and text
           and code_kind(code) == "diagnosis" and _SCREEN_WORD.search(_clause_of(text, m.start, m.end))):
         assertion = "hypothetical"
+    elif (code and assertion == "present" and m.section in reason_sections and text and _resected_cancer(m, text)):
+        assertion = "historical"
     if assertion == m.assertion and code == m.code:
         return m
     return replace(m, assertion=assertion, code=code)
 
 
 REASON_SECTIONS = ("indication", "exam", "technique")
+
+# a primary cancer the indication names as resected ('adenocarcinoma of the RUL s/p lobectomy 2 years ago'), in a
+# report that finds no recurrence: a history of the cancer (Z85), the exam its surveillance (I.C.2.d, I.C.21.c.8)
+_RESECTED_RE = re.compile(r"\b(?:s/p|status post|post|after|following|treated with|underwent)\s+(?:\w+\s+){0,4}?"
+                          r"(?:\w*ectom(?:y|ies)|resection|excision|lumpectomy|whipple|orchiectomy|chemoradiation|"
+                          r"radiation|radiotherapy|chemotherapy)\b", re.IGNORECASE)
+_NO_RECURRENCE_RE = re.compile(r"\bno (?:\w+\s+){0,3}?(?:evidence of |signs? of |findings of |)(?:local |locoregional |"
+                               r"nodal |)(?:recurren\w*|residual (?:or recurrent )?(?:disease|tumou?r)|metastatic disease)\b",
+                               re.IGNORECASE)
+
+
+def _resected_cancer(m: "FindingMention", text: str) -> bool:
+    code = m.code or ""
+    if not (code[:1] == "C" and "C00" <= code[:3] <= "C76" or "C81" <= code[:3] <= "C96"):
+        return False
+    sent = _sentence_of(text, m.start, m.end)
+    return bool(_RESECTED_RE.search(sent)) and bool(_NO_RECURRENCE_RE.search(text[m.end:]))
 
 
 def is_sectioned(mentions: Sequence[FindingMention], has_impression: Optional[bool] = None) -> bool:

@@ -21,6 +21,9 @@ REDUCED_RE = re.compile(r"\b(incomplete (?:exam|examination|study)|(?:exam|exami
                         r"terminated (?:early|prematurely)|discontinued|could not be completed|not completed|"
                         r"declined further|abbreviated (?:exam|examination|study)|"
                         r"only (?:one|1|a single) view (?:was )?obtained)\b", re.IGNORECASE)
+FEWER_VIEWS_RE = re.compile(r"\b(?:view only|views only|only (?:a |one |1 |a single )?(?:\w+ )?views?|incomplete|would not "
+                            r"tolerate|could not tolerate|unable to (?:obtain|tolerate|cooperate)|limited (?:exam|study))\b",
+                            re.IGNORECASE)
 # a same-day earlier exam of the same kind named in the comparison / history: a repeat (76/77)
 SAME_DAY_RE = re.compile(r"\b(?:earlier today|today at \d{1,2}:?\d{2}|(?:at )?\d{1,2}:\d{2} today|"
                          r"\d{3,4}h? today|same[- ]day)\b", re.IGNORECASE)
@@ -619,6 +622,11 @@ def modifiers_for(code, frame: dict, setting: str, text: str, allowed: Iterable[
         # its number of views is chosen by the views obtained instead
         reduced = bool(REDUCED_RE.search(text)) or \
             (_limited_for(title, code.modality) and code.extent is None and code.modality not in ("US", "DUPLEX"))
+    elif by_views:
+        # fewer views than the family's smallest code describes ('Single lateral view only; exam incomplete' on a
+        # 2-view elbow code): the reduced service (52)
+        fv, need = frame.get("views"), code.views or code.views_min
+        reduced = bool(fv and need and fv < need and (REDUCED_RE.search(text) or FEWER_VIEWS_RE.search(text)))
     if code.laterality == "bilateral" and lat in ("left", "right") and not code.addon:
         reduced = True  # a both-sides code for one side (the add-on follows its primary code unmodified)
     if reduced:
@@ -653,7 +661,9 @@ CONTRAST_AGENT_RE = re.compile(
     r"|(?:(?P<agent2>" + _AGENTS + r")(?:[- ](?P<conc2>\d{3}))?,?\s+(?P<ml2>\d+(?:\.\d+)?)\s*ml)"
     # '7 mL gadolinium (Dotarem)', '100 mL iodinated contrast (Omnipaque 350)'
     r"|(?:(?P<ml3>\d+(?:\.\d+)?)\s*ml\s+(?:of\s+)?(?:iv\s+|intravenous\s+)?(?:[a-z-]+\s+){0,2}\((?P<agent3>" + _AGENTS
-    + r")(?:[- ](?P<conc3>\d{3}))?\))", re.IGNORECASE)
+    + r")(?:[- ](?P<conc3>\d{3}))?\))"
+    # 'gadobutrol (Gadavist) 3 mL', 'iohexol (Omnipaque 300), 80 mL'
+    r"|(?:\((?P<agent4>" + _AGENTS + r")(?:[- ](?P<conc4>\d{3}))?\),?\s+(?P<ml4>\d+(?:\.\d+)?)\s*ml)", re.IGNORECASE)
 AGENT_HCPCS = {"prohance": "A9576", "multihance": "A9577", "eovist": "A9581", "dotarem": "A9575",
                "clariscan": "A9575", "gadavist": "A9585"}
 IODINATED = frozenset({"omnipaque", "isovue", "visipaque", "optiray", "ultravist"})
@@ -677,9 +687,9 @@ def contrast_supply_lines(text: str, modalities: set, hcpcs) -> list[tuple[str, 
         return []
     out, seen = [], set()
     for m in CONTRAST_AGENT_RE.finditer(text):
-        agent = m.group("agent") or m.group("agent2") or m.group("agent3")
-        ml = m.group("ml") or m.group("ml2") or m.group("ml3")
-        hc = contrast_hcpcs(agent, m.group("conc") or m.group("conc2") or m.group("conc3"))
+        agent = m.group("agent") or m.group("agent2") or m.group("agent3") or m.group("agent4")
+        ml = m.group("ml") or m.group("ml2") or m.group("ml3") or m.group("ml4")
+        hc = contrast_hcpcs(agent, m.group("conc") or m.group("conc2") or m.group("conc3") or m.group("conc4"))
         if hc is None or hc in seen or hc not in hcpcs or not ml:
             continue
         h = hcpcs.get(hc)

@@ -161,7 +161,8 @@ class FrameBuilder:
         proc = _scan_procedure(low, allow_all=guided) \
             if modality not in ("PET", "NM", "MAMMO", "DBT", "DEXA") and not named else None
         if proc is not None and modality in ("US", "CT", "MR", "XR") and (
-                PROC_EVALUATION_RE.match(low, proc[1]) or PROC_NOT_DONE_RE.search(doc.text[t0 + len(low):])):
+                PROC_EVALUATION_RE.match(low, proc[1]) or PROC_NOT_DONE_RE.search(doc.text[t0 + len(low):])
+                or PROC_BEFORE_RE.search(low[:proc[0]])):
             # 'US ABDOMEN LIMITED - PARACENTESIS EVALUATION' ... 'paracentesis not performed': the diagnostic exam
             low = low[:proc[0]] + " " * (proc[1] - proc[0]) + low[proc[1]:]
             proc = None
@@ -363,7 +364,8 @@ def make_frames(nlp: Language, name: str, pair_window: int):
 # ---------------------------------------------------------------------- title scanning helpers
 VIEWS_WORD_RE = re.compile(r"\b(views?|vws?|\d\s*v)\b")
 _NUM = r"(\d+|one|two|three|four|five|six|single)"
-VIEWS_NUM_RE = re.compile(r"\b" + _NUM + r"\s*\+?\s*-?\s*(?:v|vw|vws|views?)\b|\b(?:min(?:imum)?\.?|at least)\s*(?:of\s*)?"
+VIEWS_NUM_RE = re.compile(r"\b" + _NUM + r"\s*\+?\s*-?\s*(?:(?:frontal|portable|standard|upright|supine|erect|ap|pa|"
+                          r"weight-bearing|weightbearing|standing)\s+)?(?:v|vw|vws|views?)\b|\b(?:min(?:imum)?\.?|at least)\s*(?:of\s*)?"
                           + _NUM + r"\b")
 VIEW_NAMES = ("ap", "pa", "lateral", "lat", "oblique", "obliques", "mortise", "grashey", "scapular y", "y",
               "sunrise", "merchant", "frog", "frog-leg", "frogleg", "axillary", "swimmer", "swimmers", "odontoid",
@@ -803,6 +805,9 @@ COUNT_TARGETS_RE = re.compile(r"\b(2|3|4|two|three|four)\s+(?:\w+\s+)?(nodules|l
 # report says was not done: the diagnostic exam is the service
 PROC_EVALUATION_RE = re.compile(r"\s*(?:site\s+)?(?:evaluation|eval|assessment|planning|marking|localization|"
                                 r"mapping)\b")
+# 'Chest x-ray, single frontal view, obtained after left thoracentesis': the exam follows the procedure
+PROC_BEFORE_RE = re.compile(r"\b(?:after|following|post|s/p|status post)[- ]\s*(?:(?:left|right|lt|rt|bilateral|the|a|an|"
+                            r"recent|us[- ]guided|ct[- ]guided|ultrasound[- ]guided)\s+)*$")
 PROC_NOT_DONE_RE = re.compile(r"\b(?:paracentesis|thoracentesis|aspiration|drainage|biopsy|procedure)\s+(?:was\s+)?"
                               r"(?:not\s+(?:performed|done|attempted)|deferred|aborted|cancell?ed)\b", re.IGNORECASE)
 VFA_RE = re.compile(r"\b(vertebral fracture assessment|vfa)\b")
