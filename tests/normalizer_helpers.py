@@ -40,3 +40,9 @@ def assertion(nlp, text, target):
     import radcoder
     i = text.index(target)
     return radcoder.assert_spans(nlp, text, [(i, i + len(target))])[0]
+
+
+def code_of(nlp, text, span, nth=1):
+    """The ICD-10-CM code the normalizer gives the ``nth`` occurrence of ``span`` in ``text`` set as a FINDING."""
+    doc = normalize_with_spans(nlp, text, [(span, "FINDING", nth)])
+    return doc.ents[0]._.icd10cm

@@ -44,12 +44,8 @@ def test_resolved_suggest_and_not_yet_on(nlp, text, target, expected):
 
 # ---------------------------------------------------------------- normalization and specificity
 
+from normalizer_helpers import code_of  # noqa: E402
 from normalizer_helpers import normalize_with_spans as _doc  # noqa: E402
-
-
-def code_of(nlp, text, span, nth=1):
-    doc = _doc(nlp, text, [(span, "FINDING", nth)])
-    return doc.ents[0]._.icd10cm
 
 
 def test_metacarpal_neck_fracture_is_no_neck_fracture(nlp):

@@ -3,7 +3,7 @@ evaluated or not done, target counts), repeats, ordered-as contrast, prose indic
 
 import pytest
 
-from normalizer_helpers import assertion, cpt, icd
+from normalizer_helpers import assertion, code_of, cpt, icd
 from normalizer_helpers import normalize_with_spans as _doc
 
 pytest.importorskip("simple_icd_10_cm")
@@ -12,11 +12,6 @@ pytest.importorskip("simple_icd_10_cm")
 @pytest.fixture(scope="module")
 def nlp(rules_nlp):
     return rules_nlp
-
-
-def code_of(nlp, text, span, nth=1):
-    doc = _doc(nlp, text, [(span, "FINDING", nth)])
-    return doc.ents[0]._.icd10cm
 
 
 # ---------------------------------------------------------------- exam statements and CPT
