@@ -605,7 +605,8 @@ def _not_given(text: str) -> bool:
 
 
 # a statement of what was ordered, not what was done ('the order was placed as a noncontrast study')
-ORDERED_AS_RE = re.compile(r"[^.;,\n]*?\b(?:ordered|order (?:was |had been )?(?:placed|written|entered|requested)|requested)\s+as\b"
+_ORDER_CUE = r"(?:ordered|order (?:was |had been )?(?:placed|written|entered|requested)|requested)"
+ORDERED_AS_RE = re.compile(r"[^.;,\n]*?\b" + _ORDER_CUE + r"\s+as\b"
                            r"[^.;,\n]*?(?=\bbut\b|[.;,\n]|$)", re.IGNORECASE)
 
 
@@ -683,7 +684,7 @@ def _body_contrast_values(doc: Doc, frames: list[dict]) -> list[str]:
         named = _scan_modality(sent)
         if (named is not None and named not in mods) or OTHER_EXAM_RE.search(sent):
             continue
-        if _ORDERED_AS_RE.search(doc.text[max(0, c.start_char - 30):c.start_char]):
+        if ORDERED_BEFORE_RE.search(doc.text[max(0, c.start_char - 30):c.start_char]):
             continue  # 'performed without IV contrast although ordered with contrast': the order, not the exam
         v = term_value("CONTRAST", c)
         if v:
@@ -691,8 +692,9 @@ def _body_contrast_values(doc: Doc, frames: list[dict]) -> list[str]:
     return out
 
 
-_ORDERED_AS_RE = re.compile(r"\b(?:ordered|requested|scheduled|order(?:ed)? was|protocoll?ed)\s+(?:as\s+)?(?:an?\s+)?$",
-                            re.IGNORECASE)
+# the order's words just before a contrast term of the body ('... although ordered with contrast')
+ORDERED_BEFORE_RE = re.compile(r"\b(?:" + _ORDER_CUE + r"|scheduled|order(?:ed)? was|protocoll?ed)\s+(?:as\s+)?(?:an?\s+)?$",
+                               re.IGNORECASE)
 
 
 def _finish(doc: Doc, frames: list[dict], title: str, technique: str, own_title: bool = False) -> None:

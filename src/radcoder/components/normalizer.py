@@ -545,6 +545,12 @@ def _exam_sides(doc: Doc) -> set:
 _SIDE_HEADER = re.compile(r"[ \t]*((?:[A-Za-z/-]+[ \t]+){0,3}[A-Za-z/-]+)[ \t]*[:,]")
 
 
+def _line_header(span: Span, rx: re.Pattern = _SIDE_HEADER):
+    """The match of ``rx`` at the start of the span's line, before the span ("Right kidney: ... simple cyst")."""
+    doc = span.doc
+    return rx.match(doc.text, doc.text.rfind("\n", 0, span.start_char) + 1, span.start_char)
+
+
 _SIDE_LABEL = re.compile(r"\b(right|left|rt|lt)[ \t]*(?:side)?[ \t]*:", re.IGNORECASE)
 # a finding of another person (family history) takes no side from the exam
 _FAMILY = re.compile(r"\b(?:mother|father|sister|brother|aunt|uncle|grandmother|grandfather|daughter|son|cousin|niece|"
@@ -578,7 +584,7 @@ def _paragraph_side(span: Span) -> str | None:
     line before the span ("Right: ... plaque. Left: ... plaque"); None when there is none or several."""
     doc = span.doc
     line_start = doc.text.rfind("\n", 0, span.start_char) + 1
-    m = _SIDE_HEADER.match(doc.text, line_start, span.start_char)
+    m = _line_header(span)
     lead = m.group(1) if m else ""
     found = spec.side_words(spec.words(lead), spec.words(lead, keep_case=True))
     if len(found) != 1:
@@ -786,9 +792,8 @@ def _scope_text(span: Span, scope: tuple[str, int]) -> str:
         return " | ".join(s.text.lower() for s in sents if section_at(doc, s.start_char) in EXAM_SECTIONS)
     sent = span.sent if doc.has_annotation("SENT_START") else doc[:]
     # the organ header that opens the span's line ('GB: multiple mobile shadowing stones') belongs to its context
-    line_start = doc.text.rfind("\n", 0, span.start_char) + 1
-    m = _LINE_HEADER.match(doc.text, line_start, span.start_char)
-    header = m.group(1).lower() + ": " if m and m.end() <= span.start_char else ""
+    m = _line_header(span, _LINE_HEADER)
+    header = m.group(1).lower() + ": " if m else ""
     if scope == "window":
         return header + doc[max(sent.start, span.start - window):min(sent.end, span.end + window)].text.lower()
     return header + sent.text.lower()
@@ -1193,8 +1198,7 @@ class Normalizer:
                 if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
                     words.append(w[:-1])
         # the paragraph's header ("Right kidney: ... a simple cyst in the lower pole")
-        line_start = doc.text.rfind("\n", 0, span.start_char) + 1
-        m = _SIDE_HEADER.match(doc.text, line_start, span.start_char)
+        m = _line_header(span)
         if m and not (set(norm(m.group(1)).split()) & SECTION_HEADER_WORDS):
             words.extend(w for w in norm(m.group(1)).split() if w.isalpha() and w not in LAT_WORDS
                          and w not in SPECIALIZE_SKIP and w not in words)
