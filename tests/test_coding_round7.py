@@ -318,3 +318,18 @@ def test_a_resected_cancer_without_recurrence_is_a_history(nlp):
             "post right upper lobectomy. No evidence of recurrence.")
     codes = icd(nlp, text)
     assert "Z85.118" in codes and not any(c.startswith("C34") for c in codes)
+
+
+@pytest.mark.parametrize("text,target,expected", [
+    # 'if there are' opens a hypothetical scope ('there are' alone only ends a scope)
+    ("If there are neurologic deficits, MRI of the cervical spine could be obtained.", "neurologic deficits",
+     "hypothetical"),
+    ("There are small bilateral effusions.", "effusions", "present"),
+    # a work-up for a condition evaluates it; 'the likely cause' names an uncertain one
+    ("Dementia work-up.", "Dementia", "hypothetical"),
+    ("Known dementia, worsening confusion.", "dementia", "present"),
+    ("Small bowel obstruction; adhesions are the likely cause.", "adhesions", "uncertain"),
+    ("Small bowel obstruction; adhesions are the likely cause.", "Small bowel obstruction", "present"),
+])
+def test_if_there_are_work_up_and_likely_cause(nlp, text, target, expected):
+    assert assertion(nlp, text, target) == expected
