@@ -680,6 +680,11 @@ def contrast_hcpcs(agent: str, conc: str | None) -> str | None:
     return None
 
 
+def _alternative(m: re.Match, name: str) -> str | None:
+    """The group ``name`` of whichever CONTRAST_AGENT_RE alternative matched (``name``, ``name2``, ...)."""
+    return next((v for g in (name, name + "2", name + "3", name + "4") if (v := m.group(g))), None)
+
+
 def contrast_supply_lines(text: str, modalities: set, hcpcs) -> list[tuple[str, int]]:
     """(code, units) for per-mL IV contrast documented with its volume, for CT/MR exams."""
     modalities = set(modalities) & CONTRAST_MODALITIES
@@ -687,9 +692,8 @@ def contrast_supply_lines(text: str, modalities: set, hcpcs) -> list[tuple[str, 
         return []
     out, seen = [], set()
     for m in CONTRAST_AGENT_RE.finditer(text):
-        agent = m.group("agent") or m.group("agent2") or m.group("agent3") or m.group("agent4")
-        ml = m.group("ml") or m.group("ml2") or m.group("ml3") or m.group("ml4")
-        hc = contrast_hcpcs(agent, m.group("conc") or m.group("conc2") or m.group("conc3") or m.group("conc4"))
+        agent, ml = _alternative(m, "agent"), _alternative(m, "ml")
+        hc = contrast_hcpcs(agent, _alternative(m, "conc"))
         if hc is None or hc in seen or hc not in hcpcs or not ml:
             continue
         h = hcpcs.get(hc)
